@@ -1,0 +1,4 @@
+"""tocsin's domain core: pure functions from inputs to incidents and lifecycle events.
+
+Nothing here performs I/O or reads a clock; time always arrives as an argument.
+"""

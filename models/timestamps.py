@@ -1,0 +1,46 @@
+"""RFC 3339 timestamps as integer milliseconds since the Unix epoch (UTC).
+
+Integers keep the core deterministic and cheap to compare; monitors send nanosecond
+fractions (Go's ``time.Time``), which ``datetime.fromisoformat`` would reject, so the
+fraction is normalised first. Values outside ``MIN_MS``..``MAX_MS`` are refused: a clock
+set to 1970 or 2999 is an input error, not an incident time.
+"""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+MIN_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
+MAX_MS = 7_258_118_400_000  # 2200-01-01T00:00:00Z
+GO_ZERO_TIME = "0001-01-01T00:00:00Z"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MS = timedelta(milliseconds=1)
+
+_RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+class TimestampError(ValueError):
+    """A timestamp that is malformed or outside the accepted range."""
+
+
+def parse_ms(text: str) -> int:
+    """Parse an RFC 3339 timestamp into epoch milliseconds, enforcing sane bounds."""
+    match = _RFC3339.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise TimestampError(f"not an RFC 3339 timestamp: {str(text)[:64]!r}")
+    date, clock, fraction, zone = match.groups()
+    micros = (fraction or "0")[:6].ljust(6, "0")
+    zone = "+00:00" if zone in ("Z", "z") else zone
+    try:
+        moment = datetime.fromisoformat(f"{date}T{clock}.{micros}{zone}")
+    except ValueError as exc:
+        raise TimestampError(f"invalid timestamp {text!r}: {exc}") from None
+    ms = (moment - _EPOCH) // _ONE_MS
+    if not MIN_MS <= ms <= MAX_MS:
+        raise TimestampError(f"timestamp out of range: {text!r}")
+    return ms
+
+
+def format_ms(ms: int) -> str:
+    """Render epoch milliseconds as RFC 3339 with millisecond precision."""
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"

@@ -1,0 +1,1 @@
+"""ClickHouse: schema, migrations, the idempotent event writer."""

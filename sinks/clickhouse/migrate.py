@@ -1,0 +1,52 @@
+"""Versioned schema migrations: ``schema/NNN_name.sql`` applied once each, in order.
+
+Files use ``{db}`` for the database name so one ClickHouse can host several tocsin
+databases (tests use a fresh one each). Applied versions are recorded in
+``{db}.schema_migrations``; statements are idempotent (``IF NOT EXISTS``) so a crash
+between applying and recording is harmless.
+"""
+
+import re
+from importlib import resources
+
+from clickhouse_connect.driver.client import Client
+
+_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) for every shipped migration, sorted by version."""
+    found = []
+    for entry in resources.files("sinks.clickhouse").joinpath("schema").iterdir():
+        match = _NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text()))
+    return sorted(found)
+
+
+def _statements(sql: str) -> list[str]:
+    lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
+    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
+
+
+def migrate(client: Client, database: str) -> list[str]:
+    """Apply pending migrations to ``database``; return the names applied now."""
+    if not _IDENTIFIER.match(database):
+        raise ValueError(f"invalid database name {database!r}")
+    client.command(f"CREATE DATABASE IF NOT EXISTS {database}")
+    client.command(
+        f"CREATE TABLE IF NOT EXISTS {database}.schema_migrations "
+        "(version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
+        "ENGINE = MergeTree ORDER BY version"
+    )
+    done = {row[0] for row in client.query(f"SELECT version FROM {database}.schema_migrations").result_rows}
+    applied = []
+    for version, name, sql in migration_files():
+        if version in done:
+            continue
+        for statement in _statements(sql.replace("{db}", database)):
+            client.command(statement)
+        client.insert(f"{database}.schema_migrations", [[version, name]], column_names=["version", "name"])
+        applied.append(name)
+    return applied

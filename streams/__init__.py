@@ -1,0 +1,1 @@
+"""tocsin's stream processing: the Faust app, its topics, agents, HTTP ingest and CLI."""

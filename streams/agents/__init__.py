@@ -1,0 +1,1 @@
+"""Faust agents: ingest (parse + repartition), correlate (engine + table), sink (ClickHouse)."""

@@ -1,0 +1,1 @@
+"""HTTP ingest and health endpoints on Faust's web server."""
