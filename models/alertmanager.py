@@ -29,6 +29,7 @@ class ParseResult:
 
     signals: list[Signal] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    group_key: str = ""
 
     @property
     def ok(self) -> bool:
@@ -59,7 +60,8 @@ def parse_webhook(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> ParseResult:
         alerts = _envelope_alerts(payload, limits)
     except RejectedInput as exc:
         return ParseResult(rejections=[Rejection(exc.reason, exc.detail)])
-    result = ParseResult()
+    group_key = payload.get("groupKey")
+    result = ParseResult(group_key=group_key if isinstance(group_key, str) else "")
     for index, alert in enumerate(alerts):
         try:
             result.signals.append(parse_alert(alert, limits))

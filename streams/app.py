@@ -6,6 +6,7 @@ from sinks.clickhouse.writer import EventWriter
 from streams.agents import correlate, ingest, sink
 from streams.settings import Settings
 from streams.topics import TopicNames
+from streams.transport import consumer_url
 from streams.web import alertmanager, health
 
 # Short group timeouts: a single worker joins in seconds instead of ~30 s, and a dead
@@ -21,6 +22,7 @@ def faust_settings(settings: Settings) -> dict:
     """Faust configuration derived from tocsin's settings."""
     conf = {
         "broker": settings.broker,
+        "broker_consumer": consumer_url(settings.broker),
         "store": settings.store,
         "datadir": str(settings.data_dir / "faust"),
         "topic_partitions": settings.partitions,

@@ -11,11 +11,19 @@ import logging
 import faust
 from faust.web import Request, Response, View
 
-from models.alertmanager import parse_webhook
+from models.alertmanager import ParseResult, parse_webhook
 from models.limits import Limits
 from streams.web.body import BodyTooLarge, read_capped
 
 log = logging.getLogger(__name__)
+
+
+def partition_key(result: ParseResult) -> bytes:
+    """Keep one Alertmanager group's notifications in order: key by its ``groupKey``.
+
+    Without one (other senders), the first alert's service keeps that service in order.
+    """
+    return (result.group_key or result.signals[0].service).encode()
 
 
 def register(app: faust.App, alerts: faust.TopicT, limits: Limits) -> None:
@@ -33,7 +41,7 @@ def register(app: faust.App, alerts: faust.TopicT, limits: Limits) -> None:
                 reasons = [r.to_dict() for r in result.rejections] or [{"reason": "no_alerts"}]
                 return self.json({"error": "no usable alert", "rejections": reasons}, status=400)
             try:
-                metadata = await (await alerts.send(value=body))
+                metadata = await (await alerts.send(key=partition_key(result), value=body))
             except Exception as exc:  # the broker did not take it: tell the sender to retry
                 log.warning("publish to %s failed: %r", alerts.get_topic_name(), exc)
                 return self.json({"error": "broker unavailable"}, status=503)

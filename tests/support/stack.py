@@ -1,0 +1,76 @@
+"""A running tocsin inside the test's event loop, on the real broker and real chDB.
+
+The worker runs in-process because chDB lets one process open one data directory: the
+test reads ClickHouse through the very client the sink writes with.
+"""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import faust
+from aiokafka import AIOKafkaConsumer
+from clickhouse_connect.driver.client import Client
+
+from sinks.clickhouse.writer import EventWriter
+from streams.app import create_app
+from streams.settings import Settings
+from streams.topics import TopicNames, ensure_topics
+from streams.web.health import is_ready
+from streams.worker import start_in_loop
+
+
+@asynccontextmanager
+async def running_tocsin(settings: Settings, client: Client) -> AsyncIterator[faust.App]:
+    """Start the full topology for ``settings`` and stop it afterwards."""
+    await ensure_topics(settings.bootstrap_servers, TopicNames(settings.topic_prefix).all(), settings.partitions)
+    app = create_app(settings, EventWriter(client, settings.database))
+    worker = await start_in_loop(app)
+    try:
+        await wait_for(lambda: is_ready(app), timeout=60, what="worker ready")
+        yield app
+    finally:
+        await worker.stop()
+
+
+async def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
+    """Poll ``check`` (sync or async) until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+async def post(url: str, body: bytes, headers: dict | None = None) -> tuple[int, dict]:
+    async with aiohttp.ClientSession() as session, session.post(url, data=body, headers=headers or {}) as response:
+        return response.status, await response.json(content_type=None)
+
+
+def query_rows(client: Client, sql: str) -> list[dict]:
+    result = client.query(sql)
+    return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+
+
+async def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list:
+    """Read ``expected`` records from the start of ``topic`` (all partitions)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
+    await consumer.start()
+    records: list = []
+    try:
+        deadline = time.monotonic() + timeout
+        while len(records) < expected and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for part in batch.values():
+                records.extend(part)
+    finally:
+        await consumer.stop()
+    return records

@@ -1,0 +1,123 @@
+"""Alertmanager webhook parsing: real payloads accepted, bad ones refused with a reason."""
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from models.alertmanager import parse_webhook
+from models.errors import Reason
+from models.limits import Limits
+from models.signal import SignalStatus
+from tests.conftest import fixture_bytes
+
+
+def alert(**overrides: object) -> dict:
+    base = {
+        "status": "firing",
+        "labels": {"alertname": "SystemDown", "service": "apex-api"},
+        "annotations": {"summary": "API service is down"},
+        "startsAt": "2025-01-27T14:00:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+    }
+    return {**base, **overrides}
+
+
+def payload(*alerts: dict, **envelope: object) -> bytes:
+    # stdlib json: it also encodes integers beyond 64 bits, which senders may produce
+    return json.dumps({"version": "4", "status": "firing", "alerts": list(alerts), **envelope}).encode()
+
+
+def test_real_alertmanager_payload() -> None:
+    result = parse_webhook(fixture_bytes("alertmanager-0.25-firing.json"))
+    assert result.ok
+    assert [s.fingerprint for s in result.signals] == ["8670c2e01fcba19d", "f0b9148f4e00b7e5"]
+    first = result.signals[0]
+    assert (first.service, first.title, first.status) == ("apex-api", "API service is down", SignalStatus.FIRING)
+    assert first.ends_at == 0
+    assert first.annotations["runbook_url"] == "https://runbooks.example.com/api-down"
+
+
+def test_each_alert_keeps_its_own_status_not_the_groups() -> None:
+    result = parse_webhook(fixture_bytes("alertmanager-0.25-partially-resolved.json"))
+    statuses = {s.fingerprint: (s.status, s.ends_at) for s in result.signals}
+    assert statuses["8670c2e01fcba19d"] == (SignalStatus.RESOLVED, 1737988200000)
+    assert statuses["f0b9148f4e00b7e5"] == (SignalStatus.FIRING, 0)
+
+
+def test_tolerates_unknown_and_newer_fields() -> None:
+    body = payload(alert(extra={"x": 1}), notification_reason="new", routeLabels={"a": "b"}, truncatedAlerts=0)
+    assert parse_webhook(body).ok
+
+
+def test_fingerprint_computed_when_absent_and_checked_when_present() -> None:
+    assert parse_webhook(payload(alert())).signals[0].fingerprint
+    wrong = parse_webhook(payload(alert(fingerprint="0000000000000000")))
+    assert wrong.rejections[0].reason is Reason.INVALID_VALUE
+
+
+def test_empty_label_values_are_absent_labels() -> None:
+    labels = {"alertname": "SystemDown", "service": "apex-api", "instance": ""}
+    signal = parse_webhook(payload(alert(labels=labels))).signals[0]
+    assert "instance" not in signal.labels
+
+
+def test_bad_alert_rejected_alone_with_its_index() -> None:
+    result = parse_webhook(payload(alert(), alert(startsAt="not a time")))
+    assert len(result.signals) == 1
+    assert [(r.reason, r.index) for r in result.rejections] == [(Reason.BAD_TIMESTAMP, 1)]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"\xff\xfe", Reason.INVALID_UTF8),
+        (b"{not json", Reason.INVALID_JSON),
+        (b"[]", Reason.NOT_AN_OBJECT),
+        (b'{"version": "3", "alerts": []}', Reason.UNSUPPORTED_VERSION),
+        (b'{"version": "4"}', Reason.MISSING_FIELD),
+        (b'{"version": "4", "alerts": {}}', Reason.WRONG_TYPE),
+        (payload(alert(labels={"a": 1})), Reason.WRONG_TYPE),
+        (payload(alert(labels={})), Reason.MISSING_FIELD),
+        (payload(alert(status="exploded")), Reason.INVALID_VALUE),
+        (payload(alert(startsAt="1970-01-01T00:00:00Z")), Reason.BAD_TIMESTAMP),
+        (payload(alert(labels={f"l{i}": "v" for i in range(65)})), Reason.TOO_MANY_LABELS),
+        (payload(alert(labels={"alertname": "x" * 5000})), Reason.LABEL_TOO_LONG),
+        (payload(*[alert()] * 1001), Reason.TOO_MANY_ALERTS),
+    ],
+)
+def test_rejections_carry_reasons(body: bytes, reason: Reason) -> None:
+    result = parse_webhook(body)
+    assert not result.signals
+    assert result.rejections[0].reason is reason
+
+
+def test_size_cap() -> None:
+    result = parse_webhook(payload(alert()), Limits(max_payload_bytes=10))
+    assert result.rejections[0].reason is Reason.TOO_LARGE
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=200))
+def test_fuzzed_bytes_never_raise(raw: bytes) -> None:
+    result = parse_webhook(raw)
+    assert result.signals or result.rejections
+
+
+@settings(max_examples=300)
+@given(
+    st.dictionaries(
+        st.sampled_from(["status", "labels", "annotations", "startsAt", "endsAt", "fingerprint"]), json_values
+    )
+)
+def test_fuzzed_alerts_never_raise(fields: dict) -> None:
+    result = parse_webhook(payload(fields))
+    assert len(result.signals) + len(result.rejections) == 1
