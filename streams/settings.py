@@ -33,6 +33,7 @@ class Settings:
     sink_batch_size: int = 1000
     sink_batch_seconds: float = 0.2
     fast_group_join: bool = False
+    drain_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9._-]+", self.topic_prefix):

@@ -56,4 +56,5 @@ def run_up(settings: Settings) -> None:
         )
         app = create_app(settings, EventWriter(client, settings.database))
         print(banner(settings), flush=True)
-        run_blocking(app, loop)
+        names = TopicNames(settings.topic_prefix)
+        run_blocking(app, loop, {names.alerts, names.signals, names.incidents}, settings.drain_seconds)

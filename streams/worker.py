@@ -2,8 +2,11 @@
 
 import asyncio
 import contextlib
+import signal
 
 import faust
+
+from streams.drain import drain
 
 
 class EmbeddedWorker(faust.Worker):
@@ -13,25 +16,50 @@ class EmbeddedWorker(faust.Worker):
         return None
 
 
+class DrainingWorker(faust.Worker):
+    """On SIGINT/SIGTERM, drain the pipeline topics (bounded) before the normal shutdown."""
+
+    def __init__(self, app: faust.App, *, drain_topics: set[str], drain_timeout: float, **kwargs: object) -> None:
+        super().__init__(app, **kwargs)
+        self.drain_topics = drain_topics
+        self.drain_timeout = drain_timeout
+        self._draining = False
+
+    def _on_sigint(self) -> None:
+        self._begin_drain(signal.SIGINT)
+
+    def _on_sigterm(self) -> None:
+        self._begin_drain(signal.SIGTERM)
+
+    def _begin_drain(self, signum: signal.Signals) -> None:
+        if self._draining:  # a second signal stops at once
+            self._schedule_shutdown(signum)
+            return
+        self._draining = True
+        self.log.info("Signal received: %s; draining before shutdown", signum.name)
+        self.add_future(self._drain_then_stop(signum))
+
+    async def _drain_then_stop(self, signum: signal.Signals) -> None:
+        try:
+            await drain(self.app, self.drain_topics, self.drain_timeout)
+        finally:
+            self._schedule_shutdown(signum)
+
+
 async def start_in_loop(app: faust.App) -> faust.Worker:
     """Start ``app`` in the running loop and return its worker; stop it with ``await w.stop()``."""
     worker = EmbeddedWorker(
-        app,
-        loglevel="info",
-        override_logging=False,
-        daemon=False,
-        quiet=True,
-        loop=asyncio.get_running_loop(),
+        app, loglevel="info", override_logging=False, daemon=False, quiet=True, loop=asyncio.get_running_loop()
     )
     await worker.start()
     return worker
 
 
-def run_blocking(app: faust.App, loop: asyncio.AbstractEventLoop) -> None:
-    """Run ``app`` until SIGINT/SIGTERM; Faust's worker owns the loop and the signals.
+def run_blocking(app: faust.App, loop: asyncio.AbstractEventLoop, drain_topics: set[str], drain_timeout: float) -> None:
+    """Run ``app`` until SIGINT/SIGTERM; the worker owns the loop and the signals.
 
     Log level ``info``: below it Faust forces the root logger to DEBUG, which costs throughput.
     """
-    worker = faust.Worker(app, loglevel="info", loop=loop)
+    worker = DrainingWorker(app, drain_topics=drain_topics, drain_timeout=drain_timeout, loglevel="info", loop=loop)
     with contextlib.suppress(SystemExit):
         worker.execute_from_commandline()

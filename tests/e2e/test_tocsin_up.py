@@ -1,0 +1,108 @@
+"""``tocsin up`` as a user runs it: its own embedded broker and chDB, a real Alertmanager
+posting to it, and a clean stop on SIGTERM that leaves no process behind."""
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from streams.local.broker import free_port
+from tests.support.alertmanager import Alertmanager
+from tests.support.processes import alive, children
+from tests.support.stack import read_topic
+
+pytestmark = pytest.mark.integration
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def wait_for_line(process: subprocess.Popen, needle: str, timeout: float) -> list[str]:
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        lines.append(line)
+        if needle in line:
+            return lines
+    raise AssertionError(f"{needle!r} not seen; output:\n{''.join(lines[-40:])}")
+
+
+def ready(url: str) -> bool:
+    import urllib.request
+
+    try:
+        return urllib.request.urlopen(f"{url}/readyz", timeout=1).status == 200
+    except OSError:
+        return False
+
+
+def dump(data_dir: Path, sql: str) -> list[dict]:
+    output = subprocess.run(
+        [sys.executable, "-m", "tests.support.chdb_dump", str(data_dir), sql],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    ).stdout
+    return [json.loads(line) for line in output.splitlines()]
+
+
+def test_up_with_real_alertmanager(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    up = subprocess.Popen(
+        [str(VENV_BIN / "tocsin"), "up", "--data-dir", str(tmp_path / "data"), "--http-port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        banner = wait_for_line(up, "broker:", timeout=60)
+        broker = banner[-1].split("kafka://")[1].strip()
+        deadline = time.monotonic() + 60
+        while not ready(url):
+            assert time.monotonic() < deadline, "tocsin up never became ready"
+            time.sleep(0.2)
+
+        with Alertmanager(tmp_path, f"{url}/v1/alertmanager") as am:
+            labels = {"alertname": "SystemDown", "service": "apex-api", "job": "apex-api", "severity": "critical"}
+            alert = {
+                "labels": labels,
+                "annotations": {"summary": "API service is down"},
+                "startsAt": "2025-01-27T14:00:00Z",
+            }
+            am.post_alerts([alert])
+            records = asyncio.run(read_topic(broker, "tocsin.incidents", 1, timeout=30))
+            opened = orjson.loads(records[0].value)
+            assert (opened["kind"], opened["service"], opened["title"]) == ("opened", "apex-api", "API service is down")
+            assert opened["fingerprint"] == am.fingerprints()["SystemDown"]
+            assert opened["at"] == "2025-01-27T14:00:00.000Z"
+
+            am.post_alerts([{**alert, "endsAt": "2025-01-27T14:45:00Z"}])
+            records = asyncio.run(read_topic(broker, "tocsin.incidents", 2, timeout=30))
+            resolved = orjson.loads(max(records, key=lambda r: orjson.loads(r.value)["seq"]).value)
+            assert (resolved["kind"], resolved["at"]) == ("resolved", "2025-01-27T14:45:00.000Z")
+
+        started = children(up.pid)
+        assert started, "tocsin up should run the embedded broker as a child"
+        up.send_signal(signal.SIGTERM)
+        assert up.wait(30) == 0
+        assert not [pid for pid in started if alive(pid)], "a process started by tocsin up outlived it"
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+
+    rows = dump(tmp_path / "data", "SELECT kind, seq, incident_id FROM tocsin.incident_events FINAL ORDER BY seq")
+    assert [(r["kind"], r["seq"]) for r in rows] == [("opened", 1), ("resolved", 2)]
+    assert rows[0]["incident_id"] == opened["incident_id"]
