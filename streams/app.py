@@ -8,6 +8,7 @@ from streams.settings import Settings
 from streams.topics import TopicNames
 from streams.transport import consumer_url
 from streams.web import alertmanager, health
+from streams.web import incidents as incidents_api
 
 # Short group timeouts: a single worker joins in seconds instead of ~30 s, and a dead
 # worker's partitions move quickly. Production clusters may raise them via settings.
@@ -62,4 +63,5 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
     sink.register(app, incidents, dlq, writer, settings.sink_batch_size, settings.sink_batch_seconds)
     alertmanager.register(app, alerts, settings.limits)
     health.register(app)
+    incidents_api.register(app, writer.client, settings.database)
     return app

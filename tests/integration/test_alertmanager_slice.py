@@ -10,7 +10,7 @@ import pytest
 from streams.settings import Settings
 from streams.topics import TopicNames
 from tests.conftest import fixture_bytes
-from tests.support.stack import post, query_rows, read_topic, running_tocsin, wait_for
+from tests.support.stack import get, post, query_rows, read_topic, running_tocsin, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -75,6 +75,21 @@ def test_real_payloads_open_then_resolve(settings: Settings, clickhouse) -> None
             assert [(r["kind"], r["seq"]) for r in rows] == [("opened", 1), ("resolved", 2)]
             assert rows[1]["at"].isoformat() == "2025-01-27T14:45:00"
             assert rows[0]["incident_id"] == rows[1]["incident_id"]
+
+            status, listed = await get(f"{settings.base_url}/v1/incidents")
+            assert status == 200
+            assert listed["incidents"] == [
+                {
+                    "incident_id": rows[0]["incident_id"],
+                    "service": "apex-api",
+                    "title": "API service is down",
+                    "status": "resolved",
+                    "seq": 2,
+                    "opened_at": "2025-01-27T14:00:00.000Z",
+                    "resolved_at": "2025-01-27T14:45:00.000Z",
+                }
+            ]
+            assert (await get(f"{settings.base_url}/v1/incidents?open=1"))[1]["incidents"] == []
 
             published = await read_topic(settings.bootstrap_servers, TopicNames(settings.topic_prefix).incidents, 2)
             on_kafka = sorted((orjson.loads(r.value) for r in published), key=lambda e: e["seq"])

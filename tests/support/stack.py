@@ -55,6 +55,11 @@ async def post(url: str, body: bytes, headers: dict | None = None) -> tuple[int,
         return response.status, await response.json(content_type=None)
 
 
+async def get(url: str) -> tuple[int, dict]:
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        return response.status, await response.json(content_type=None)
+
+
 def query_rows(client: Client, sql: str) -> list[dict]:
     result = client.query(sql)
     return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
