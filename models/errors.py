@@ -23,6 +23,9 @@ class Reason(StrEnum):
     TOO_MANY_LABELS = "too_many_labels"
     LABEL_TOO_LONG = "label_too_long"
     TOO_MANY_ALERTS = "too_many_alerts"
+    TOO_DEEP = "too_deep"
+    UNSUPPORTED_TYPE = "unsupported_type"
+    UNKNOWN_INCIDENT = "unknown_incident"
     INTERNAL_ERROR = "internal_error"
 
 

@@ -14,6 +14,7 @@ class Limits:
     max_name_length: int = 256
     max_value_length: int = 4096
     max_annotation_length: int = 16384
+    max_depth: int = 32
 
 
 DEFAULT_LIMITS = Limits()

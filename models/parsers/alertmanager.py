@@ -1,0 +1,90 @@
+"""Alertmanager webhook payloads (version "4") and Prometheus/Alertmanager API v2 alerts.
+
+Each alert is judged on its own ``status`` and ``endsAt``: the payload's top-level
+``status`` describes the whole group and would resolve still-firing alerts. Unknown and
+newer optional fields (``truncatedAlerts``, ``notification_reason``, ``routeLabels`` …)
+are ignored. A bad alert inside a good envelope is rejected on its own (with its index);
+a bad envelope rejects the whole payload.
+
+API v2 alerts (what Prometheus posts to Alertmanager) carry no status: an ``endsAt`` at or
+before the arrival time means resolved, as Alertmanager itself decides.
+"""
+
+from models.correlation import service_of
+from models.errors import Reason, RejectedInput
+from models.fingerprint import fingerprint
+from models.limits import Limits
+from models.parsers.fields import each, guarded, require_object, string_map, timestamp
+from models.parsers.result import Parsed
+from models.signal import Signal, SignalStatus
+
+SOURCE = "alertmanager"
+SUPPORTED_VERSIONS = frozenset({"4"})
+SEVERITY_LABELS = ("severity", "priority")
+
+
+def parse_webhook(payload: dict, limits: Limits, now: int = 0) -> Parsed:
+    """One webhook body (already decoded); never raises."""
+
+    def parse() -> Parsed:
+        version = payload.get("version")
+        if version is not None and str(version) not in SUPPORTED_VERSIONS:
+            raise RejectedInput(Reason.UNSUPPORTED_VERSION, f"webhook version {version!r}")
+        alerts = payload.get("alerts")
+        if alerts is None:
+            raise RejectedInput(Reason.MISSING_FIELD, "alerts")
+        if not isinstance(alerts, list):
+            raise RejectedInput(Reason.WRONG_TYPE, "alerts must be a list")
+        parsed = each(alerts, lambda a: parse_alert(a, limits, now), limits)
+        group_key = payload.get("groupKey")
+        parsed.group_key = group_key if isinstance(group_key, str) else ""
+        return parsed
+
+    return guarded(parse)
+
+
+def parse_api_alerts(alerts: list, limits: Limits, now: int) -> Parsed:
+    """A list of API v2 alerts, as Prometheus posts them."""
+    return each(alerts, lambda a: parse_alert(a, limits, now), limits)
+
+
+def parse_alert(alert: object, limits: Limits, now: int = 0) -> Signal:
+    """One alert object → ``Signal``, or ``RejectedInput``."""
+    alert = require_object(alert, "alert")
+    labels = string_map(alert.get("labels"), "labels", limits, limits.max_value_length, required=True)
+    if not labels:
+        raise RejectedInput(Reason.MISSING_FIELD, "labels")
+    annotations = string_map(alert.get("annotations"), "annotations", limits, limits.max_annotation_length)
+    ends_at = timestamp(alert, "endsAt", required=False)
+    starts_at = timestamp(alert, "startsAt", required=now == 0, default=now)
+    computed = fingerprint(labels)
+    given = alert.get("fingerprint")
+    if given is not None and given != computed:
+        raise RejectedInput(Reason.INVALID_VALUE, f"fingerprint {given!r} != labels' {computed}")
+    generator_url = alert.get("generatorURL") or ""
+    if not isinstance(generator_url, str):
+        raise RejectedInput(Reason.WRONG_TYPE, "generatorURL must be a string")
+    return Signal(
+        source=SOURCE,
+        fingerprint=computed,
+        status=_status(alert.get("status"), ends_at, now),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        service=service_of(labels),
+        title=annotations.get("summary") or labels.get("alertname") or computed,
+        labels=labels,
+        annotations=annotations,
+        generator_url=generator_url[: limits.max_value_length],
+        severity=next((labels[n].lower() for n in SEVERITY_LABELS if labels.get(n)), ""),
+    )
+
+
+def _status(value: object, ends_at: int, now: int) -> SignalStatus:
+    if value is None:
+        if now == 0:
+            raise RejectedInput(Reason.MISSING_FIELD, "status")
+        return SignalStatus.RESOLVED if ends_at and ends_at <= now else SignalStatus.FIRING
+    try:
+        return SignalStatus(value)
+    except ValueError:
+        raise RejectedInput(Reason.INVALID_VALUE, f"status {value!r}") from None

@@ -1,0 +1,214 @@
+"""Incident policy: rules, windows and targets as plain data, loaded from YAML.
+
+The shipped ``default_policy.yaml`` documents every key. A user file is merged over it key
+by key, so a policy names only what it changes. Loading validates everything up front:
+a typo in a severity or a duration fails at start-up, not at 3 a.m.
+"""
+
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from models.durations import parse_duration
+from models.matchers import Matchers, parse_matchers
+from models.timestamps import parse_ms
+
+SEVERITIES = ("P0", "P1", "P2", "P3")
+RESOLVE_MODES = ("all", "first", "last", "manual")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class PolicyError(ValueError):
+    """The policy file is invalid; the message names the offending key."""
+
+
+@dataclass(frozen=True)
+class SeverityRule:
+    id: str
+    severity: str
+    any: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class SlaTarget:
+    response_ms: int
+    resolution_ms: int
+
+
+@dataclass(frozen=True)
+class Silence:
+    matchers: Matchers
+    starts_at: int
+    ends_at: int
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    service: str
+    days: frozenset[int]
+    start_minute: int
+    end_minute: int
+
+
+@dataclass(frozen=True)
+class Inhibition:
+    source: Matchers
+    target: Matchers
+    equal: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Policy:
+    key_labels: tuple[str, ...]
+    group_by: dict[str, tuple[str, ...]]
+    dependencies: dict[str, tuple[str, ...]]
+    reopen_window_ms: int
+    max_age_ms: int
+    open_after_signals: int
+    open_after_within_ms: int
+    dedup_fields: dict[str, tuple[str, ...]]
+    check_fail_after: int
+    check_pass_after: int
+    warn_counts_as_fail: bool
+    flap_changes: int
+    flap_window_ms: int
+    flap_quiet_ms: int
+    auto_resolve: str
+    stale_after_ms: dict[str, int]
+    allow_downgrade: bool
+    rules: tuple[SeverityRule, ...]
+    sla: dict[str, SlaTarget]
+    postmortem_severities: frozenset[str]
+    postmortem_initial_ms: int
+    postmortem_detailed_ms: int
+    silences: tuple[Silence, ...] = ()
+    maintenance: tuple[Maintenance, ...] = ()
+    inhibitions: tuple[Inhibition, ...] = ()
+    retention_ms: int = 8 * 86_400_000
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+def default_policy_text() -> str:
+    return resources.files("models").joinpath("default_policy.yaml").read_text()
+
+
+def load_policy(text: str | None = None) -> Policy:
+    """Build a ``Policy`` from YAML ``text`` merged over the shipped default."""
+    merged = yaml.safe_load(default_policy_text())
+    if text:
+        override = yaml.safe_load(text) or {}
+        if not isinstance(override, dict):
+            raise PolicyError("policy must be a mapping")
+        merged = _merge(merged, override)
+    try:
+        return _build(merged)
+    except PolicyError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PolicyError(f"invalid policy: {exc}") from None
+
+
+def _merge(base: dict, override: dict) -> dict:
+    out = dict(base)
+    for key, value in override.items():
+        if key not in base and base:
+            raise PolicyError(f"unknown policy key {key!r}")
+        both_maps = isinstance(value, dict) and isinstance(base.get(key), dict) and base.get(key)
+        out[key] = _merge(base[key], value) if both_maps else value
+    return out
+
+
+def _build(p: dict) -> Policy:
+    corr, sev, res = p["correlation"], p["severity"], p["resolution"]
+    if res["auto"] not in RESOLVE_MODES:
+        raise PolicyError(f"resolution.auto must be one of {RESOLVE_MODES}")
+    return Policy(
+        key_labels=tuple(corr["key_labels"]),
+        group_by={k: tuple(v) for k, v in (corr.get("group_by") or {}).items()},
+        dependencies={k: tuple(v) for k, v in (corr.get("dependencies") or {}).items()},
+        reopen_window_ms=parse_duration(corr["reopen_window"]),
+        max_age_ms=parse_duration(corr["max_age"]),
+        open_after_signals=max(1, int(corr["open_after"]["signals"])),
+        open_after_within_ms=parse_duration(corr["open_after"]["within"]),
+        dedup_fields={k: tuple(v) for k, v in (p["dedup"].get("fields") or {}).items()},
+        check_fail_after=max(1, int(p["checks"]["fail_after"])),
+        check_pass_after=max(1, int(p["checks"]["pass_after"])),
+        warn_counts_as_fail=bool(p["checks"]["warn_counts_as_fail"]),
+        flap_changes=max(2, int(p["flapping"]["changes"])),
+        flap_window_ms=parse_duration(p["flapping"]["window"]),
+        flap_quiet_ms=parse_duration(p["flapping"]["quiet"]),
+        auto_resolve=res["auto"],
+        stale_after_ms={k: parse_duration(v) for k, v in (res.get("stale_after") or {}).items()},
+        allow_downgrade=bool(sev["allow_downgrade"]),
+        rules=tuple(_rule(r) for r in sev["rules"]),
+        sla=_sla(p["sla"]),
+        postmortem_severities=frozenset(_severity(s) for s in p["postmortem"]["severities"]),
+        postmortem_initial_ms=parse_duration(p["postmortem"]["initial"]),
+        postmortem_detailed_ms=parse_duration(p["postmortem"]["detailed"]),
+        silences=tuple(_silence(s) for s in p["suppression"].get("silences") or []),
+        maintenance=tuple(_maintenance(m) for m in p["suppression"].get("maintenance") or []),
+        inhibitions=tuple(_inhibition(i) for i in p["suppression"].get("inhibit") or []),
+        retention_ms=parse_duration(p["retention"]["resolved"]),
+        raw=p,
+    )
+
+
+def _severity(value: object) -> str:
+    if value not in SEVERITIES:
+        raise PolicyError(f"severity must be one of {SEVERITIES}, not {value!r}")
+    return str(value)
+
+
+def _rule(data: dict) -> SeverityRule:
+    conditions = data.get("any") or [{}]
+    if not all(isinstance(c, dict) for c in conditions):
+        raise PolicyError(f"rule {data.get('id')!r}: `any` must be a list of mappings")
+    return SeverityRule(id=str(data["id"]), severity=_severity(data["severity"]), any=tuple(conditions))
+
+
+def _sla(data: dict) -> dict[str, SlaTarget]:
+    return {
+        _severity(sev): SlaTarget(parse_duration(t["response"]), parse_duration(t["resolution"]))
+        for sev, t in data.items()
+    }
+
+
+def _silence(data: dict) -> Silence:
+    return Silence(
+        matchers=parse_matchers(data["matchers"]),
+        starts_at=parse_ms(data["starts_at"]),
+        ends_at=parse_ms(data["ends_at"]),
+        comment=str(data.get("comment", "")),
+    )
+
+
+def _minute(text: str) -> int:
+    hours, minutes = str(text).split(":")
+    value = int(hours) * 60 + int(minutes)
+    if not 0 <= value <= 24 * 60:
+        raise PolicyError(f"time of day out of range: {text!r}")
+    return value
+
+
+def _maintenance(data: dict) -> Maintenance:
+    days = data.get("days") or list(WEEKDAYS)
+    unknown = [d for d in days if str(d).lower()[:3] not in WEEKDAYS]
+    if unknown:
+        raise PolicyError(f"maintenance days must be weekday names, not {unknown}")
+    return Maintenance(
+        service=str(data["service"]),
+        days=frozenset(WEEKDAYS.index(str(d).lower()[:3]) for d in days),
+        start_minute=_minute(data["start"]),
+        end_minute=_minute(data["end"]),
+    )
+
+
+def _inhibition(data: dict) -> Inhibition:
+    return Inhibition(
+        source=parse_matchers(data["source"]),
+        target=parse_matchers(data["target"]),
+        equal=tuple(data.get("equal") or ()),
+    )
