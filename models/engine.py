@@ -1,96 +1,114 @@
-"""The incident engine: ``step(state, signal) -> (state, events)``, pure and replayable.
+"""The incident engine: ``step(state, input, now, policy)`` and ``tick(state, now, policy)``.
 
-Rules (the walking-skeleton policy):
+Pure and replayable: no I/O, no clock (``now`` is passed in — the input's arrival time for
+``step``, the timer's time for ``tick``), so the same inputs in the same order produce the
+same incidents and the same lifecycle events, byte for byte. The input state is not
+mutated; each call returns a new one.
 
-- the first firing signal of a correlation key opens an incident; further firing signals
-  join it, repeats of a firing fingerprint only raise ``signal_count``;
-- a resolved signal resolves its fingerprint; when every fingerprint of the incident has
-  resolved, the incident resolves at the latest ``endsAt`` seen;
-- a firing notice for an activation (fingerprint + ``startsAt``) that already resolved is a
-  late re-delivery and changes nothing, so replays and Alertmanager re-sends are no-ops.
-
-The incident id is derived from the opening signal (key, fingerprint, ``startsAt``), so
-replaying the same input reproduces the same ids and events byte for byte.
+Inputs: ``Signal`` (alerts), ``SignalAck`` (a source acknowledging), ``CheckResult`` (turned
+into a check signal by ``models.checks``), ``UserReport`` (a report signal) and ``Command``.
+``routing_key`` tells the stream layer which key (and so which partition) owns an input.
 """
 
-import hashlib
 from copy import deepcopy
+from typing import NamedTuple
 
-from models.incident import AlertState, IncidentState, IncidentStatus, KeyState
-from models.lifecycle import EventKind, LifecycleEvent, event_id
-from models.signal import Signal, SignalStatus
-
-
-def incident_id_for(key: str, signal: Signal) -> str:
-    """Derive an incident id from the signal that opened it."""
-    material = f"{key}\x1f{signal.fingerprint}\x1f{signal.starts_at}".encode()
-    return "inc-" + hashlib.sha256(material).hexdigest()[:20]
-
-
-def step(state: KeyState, key: str, signal: Signal) -> tuple[KeyState, list[LifecycleEvent]]:
-    """Apply one signal to one key's state; the input state is never mutated."""
-    state = deepcopy(state)
-    if signal.status is SignalStatus.FIRING:
-        return state, _on_firing(state, key, signal)
-    return state, _on_resolved(state, signal)
-
-
-def _on_firing(state: KeyState, key: str, signal: Signal) -> list[LifecycleEvent]:
-    if state.resolved_starts.get(signal.fingerprint, -1) >= signal.starts_at:
-        return []
-    incident = state.incident
-    if incident is None or incident.status is IncidentStatus.RESOLVED:
-        incident = IncidentState(
-            incident_id=incident_id_for(key, signal),
-            service=signal.service,
-            title=signal.title,
-            opened_at=signal.starts_at,
-        )
-        state.incident = incident
-        incident.alerts[signal.fingerprint] = AlertState(signal.starts_at, firing=True)
-        incident.signal_count = 1
-        return [_event(incident, EventKind.OPENED, signal.starts_at, signal.fingerprint)]
-    known = incident.alerts.get(signal.fingerprint)
-    if known is None or known.starts_at < signal.starts_at:
-        incident.alerts[signal.fingerprint] = AlertState(signal.starts_at, firing=True)
-    incident.signal_count += 1
-    return []
+from models.check import CheckResult
+from models.checks import CheckState, check_fingerprint, is_known, observe
+from models.command import Command
+from models.command_flow import on_command, on_signal_ack
+from models.context import Context
+from models.correlation import grouping_key, key_for_service, key_token, service_of, token_of_incident
+from models.fingerprint import fingerprint
+from models.lifecycle import LifecycleEvent
+from models.parsers.result import Input
+from models.policy import Policy
+from models.report import UserReport
+from models.signal import Signal, SignalAck, SignalKind, SignalStatus
+from models.signal_flow import on_signal
+from models.state import Decision, KeyState, Outcome
+from models.timers import run_timers
 
 
-def _on_resolved(state: KeyState, signal: Signal) -> list[LifecycleEvent]:
-    incident = state.incident
-    if incident is None or incident.status is IncidentStatus.RESOLVED:
-        _remember_resolution(state, signal)
-        return []
-    known = incident.alerts.get(signal.fingerprint)
-    if known is None or known.starts_at > signal.starts_at or not known.firing:
-        _remember_resolution(state, signal)
-        return []
-    known.firing = False
-    known.ends_at = signal.at
-    _remember_resolution(state, signal)
-    if not incident.all_resolved:
-        return []
-    incident.status = IncidentStatus.RESOLVED
-    incident.resolved_at = max(alert.ends_at for alert in incident.alerts.values())
-    return [_event(incident, EventKind.RESOLVED, incident.resolved_at, signal.fingerprint)]
+class Step(NamedTuple):
+    state: KeyState
+    events: list[LifecycleEvent]
+    decision: Decision
 
 
-def _remember_resolution(state: KeyState, signal: Signal) -> None:
-    previous = state.resolved_starts.get(signal.fingerprint, -1)
-    state.resolved_starts[signal.fingerprint] = max(previous, signal.starts_at)
+def correlation_key(item: Input, policy: Policy) -> str:
+    """The correlation key that owns ``item`` (commands: see ``routing_key``)."""
+    if isinstance(item, Signal):
+        group_by = policy.group_by.get(item.source)
+        if group_by:
+            return grouping_key(item.labels, group_by)
+        service = service_of(item.labels, policy.key_labels) if item.source == "alertmanager" else item.service
+        return key_for_service(service, policy.dependencies)
+    if isinstance(item, Command):
+        raise ValueError("commands are routed by incident id; use routing_key")
+    return key_for_service(item.service, policy.dependencies)
 
 
-def _event(incident: IncidentState, kind: EventKind, at: int, fp: str) -> LifecycleEvent:
-    incident.seq += 1
-    return LifecycleEvent(
-        event_id=event_id(incident.incident_id, kind, incident.seq),
-        incident_id=incident.incident_id,
-        seq=incident.seq,
-        kind=kind,
-        at=at,
-        service=incident.service,
-        title=incident.title,
-        fingerprint=fp,
-        status=str(incident.status),
+def routing_key(item: Input, policy: Policy) -> str:
+    """The partition key: the key token, which every incident id of that key starts with."""
+    if isinstance(item, Command):
+        return token_of_incident(item.incident_id)
+    return key_token(correlation_key(item, policy))
+
+
+def report_signal(report: UserReport) -> Signal:
+    """A user report as a firing signal of its own (reports never resolve by themselves)."""
+    return Signal(
+        source="report",
+        fingerprint=fingerprint({"report": report.report_id}),
+        status=SignalStatus.FIRING,
+        starts_at=report.reported_at,
+        ends_at=0,
+        service=report.service,
+        title=report.summary,
+        labels={"service": report.service, "channel": str(report.channel), "reporter": report.reporter},
+        kind=SignalKind.REPORT,
     )
+
+
+def step(state: KeyState, item: Input, now: int, policy: Policy, key: str = "") -> Step:
+    """Apply one input; ``key`` names the state's correlation key when the state is new."""
+    ctx = Context(state=deepcopy(state), policy=policy, now=now)
+    if not ctx.state.key:
+        ctx.state.key = key or (correlation_key(item, policy) if not isinstance(item, Command) else "")
+    decision = _dispatch(ctx, item)
+    return Step(ctx.state, ctx.events, decision)
+
+
+def tick(state: KeyState, now: int, policy: Policy) -> Step:
+    """Let time pass up to ``now``: staleness, flapping, SLA breaches, post-mortems, retention."""
+    ctx = Context(state=deepcopy(state), policy=policy, now=now)
+    run_timers(ctx)
+    return Step(ctx.state, ctx.events, Decision(Outcome.ACCEPTED))
+
+
+def _dispatch(ctx: Context, item: Input) -> Decision:
+    if isinstance(item, Signal):
+        return on_signal(ctx, item)
+    if isinstance(item, Command):
+        return on_command(ctx, item)
+    if isinstance(item, SignalAck):
+        return on_signal_ack(ctx, item)
+    if isinstance(item, UserReport):
+        return on_signal(ctx, report_signal(item))
+    if isinstance(item, CheckResult):
+        return _on_check(ctx, item)
+    raise TypeError(f"not an engine input: {type(item).__name__}")
+
+
+def _on_check(ctx: Context, result: CheckResult) -> Decision:
+    check = ctx.state.checks.setdefault(result.check_id, CheckState())
+    fp = check_fingerprint(result)
+    if is_known(check, result):
+        return Decision(Outcome.DUPLICATE, fingerprint=fp)
+    policy = ctx.policy
+    signal = observe(check, result, policy.check_fail_after, policy.check_pass_after, policy.warn_counts_as_fail)
+    if signal is None:
+        known = ctx.state.signals.get(fp)
+        return Decision(Outcome.ACCEPTED, fingerprint=fp, incident_id=known.incident_id if known else "")
+    return on_signal(ctx, signal)

@@ -1,64 +1,69 @@
-"""Incident state owned by one correlation key; plain data that round-trips through JSON.
+"""Incident state: plain data that round-trips through JSON (it lives in a Faust table)."""
 
-It lives in a Faust table keyed by correlation key, so ``to_dict``/``from_dict`` must be
-lossless and stable.
-"""
-
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
 class IncidentStatus(StrEnum):
-    OPEN = "open"
+    """The seed's lifecycle: detection → response → investigation → resolution (→ post-mortem)."""
+
+    DETECTED = "detected"
+    ACKNOWLEDGED = "acknowledged"
+    INVESTIGATING = "investigating"
     RESOLVED = "resolved"
-
-
-@dataclass(slots=True)
-class AlertState:
-    """The latest known activation of one fingerprint inside an incident."""
-
-    starts_at: int
-    firing: bool
-    ends_at: int = 0
-
-
-@dataclass(slots=True)
-class IncidentState:
-    incident_id: str
-    service: str
-    title: str
-    opened_at: int
-    seq: int = 0
-    status: IncidentStatus = IncidentStatus.OPEN
-    resolved_at: int = 0
-    signal_count: int = 0
-    alerts: dict[str, AlertState] = field(default_factory=dict)
+    CLOSED = "closed"
 
     @property
-    def all_resolved(self) -> bool:
-        return not any(alert.firing for alert in self.alerts.values())
+    def is_open(self) -> bool:
+        return self in (IncidentStatus.DETECTED, IncidentStatus.ACKNOWLEDGED, IncidentStatus.INVESTIGATING)
 
 
 @dataclass(slots=True)
-class KeyState:
-    """Everything one correlation key remembers: its latest incident and past activations.
+class Member:
+    """One signal inside an incident, with the facts severity rules read from it."""
 
-    ``resolved_starts`` maps a fingerprint to the start of its last resolved activation, so
-    a late re-delivery of that activation's firing notice cannot reopen anything.
-    """
+    kind: str
+    source: str
+    service: str
+    firing: bool
+    starts_at: int
+    ends_at: int = 0
+    severity: str = ""
+    impact: str = ""
+    scope: str = ""
+    workaround: str = ""
+    check_outage: bool = False
 
-    incident: IncidentState | None = None
-    resolved_starts: dict[str, int] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+@dataclass(slots=True)
+class Incident:
+    incident_id: str
+    key: str
+    title: str
+    service: str
+    detected_at: int
+    opened_at: int
+    status: IncidentStatus = IncidentStatus.DETECTED
+    services: list[str] = field(default_factory=list)
+    members: dict[str, Member] = field(default_factory=dict)
+    last_fingerprint: str = ""
+    seq: int = 0
+    signal_count: int = 0
+    severity: str = "P3"
+    reasons: list[dict] = field(default_factory=list)
+    severity_override: str = ""
+    acknowledged_at: int = 0
+    resolved_at: int = 0
+    closed_at: int = 0
+    roles: dict[str, str] = field(default_factory=dict)
+    notes: int = 0
+    runbook_url: str = ""
+    root_cause: str = ""
+    breaches: list[str] = field(default_factory=list)
+    postmortems: list[str] = field(default_factory=list)
+    postmortem_url: str = ""
+    commands: list[str] = field(default_factory=list)
+    reopened: int = 0
 
-    @classmethod
-    def from_dict(cls, data: dict | None) -> "KeyState":
-        if not data:
-            return cls()
-        incident = data.get("incident")
-        if incident is not None:
-            alerts = {fp: AlertState(**a) for fp, a in incident["alerts"].items()}
-            incident = IncidentState(**{**incident, "alerts": alerts, "status": IncidentStatus(incident["status"])})
-        return cls(incident=incident, resolved_starts=dict(data.get("resolved_starts", {})))
+    def firing_members(self) -> list[str]:
+        return [fp for fp, m in self.members.items() if m.firing]

@@ -1,0 +1,54 @@
+"""The working set of one engine call: state, policy, the time, and the events emitted."""
+
+from dataclasses import dataclass, field
+
+from models.incident import Incident
+from models.lifecycle import MAX_FINGERPRINTS, EventKind, LifecycleEvent, event_id
+from models.policy import Policy
+from models.state import KeyState
+
+
+@dataclass(slots=True)
+class Context:
+    state: KeyState
+    policy: Policy
+    now: int
+    events: list[LifecycleEvent] = field(default_factory=list)
+
+    def emit(
+        self,
+        incident: Incident,
+        kind: EventKind,
+        at: int,
+        *,
+        fingerprint: str = "",
+        actor: str = "",
+        details: dict[str, str] | None = None,
+    ) -> None:
+        """Append the incident's next event (``seq`` + 1), carrying its current state."""
+        incident.seq += 1
+        self.events.append(
+            LifecycleEvent(
+                event_id=event_id(incident.incident_id, kind, incident.seq),
+                incident_id=incident.incident_id,
+                seq=incident.seq,
+                kind=kind,
+                at=at,
+                severity=incident.severity,
+                status=str(incident.status),
+                service=incident.service,
+                services=tuple(incident.services),
+                title=incident.title,
+                reasons=tuple(incident.reasons),
+                fingerprints=tuple(list(incident.members)[:MAX_FINGERPRINTS]),
+                fingerprint=fingerprint,
+                actor=actor,
+                runbook_url=incident.runbook_url,
+                root_cause=incident.root_cause,
+                detected_at=incident.detected_at,
+                acknowledged_at=incident.acknowledged_at,
+                resolved_at=incident.resolved_at,
+                closed_at=incident.closed_at,
+                details=dict(details or {}),
+            )
+        )

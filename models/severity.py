@@ -1,0 +1,101 @@
+"""Severity P0–P3 from the seed's criteria, as ordered rules over facts.
+
+Facts are derived from an incident's signals (labels or annotations ``impact``, ``scope``,
+``workaround``; the source's own severity), its services, failing checks and user reports.
+The first matching rule wins, and its id and the facts it matched are the reasons carried
+by every lifecycle event, so a page can always answer "why P0?".
+
+Facts are computed over every signal the incident has held, not only the firing ones: an
+incident that was an outage stays one while it recovers, so severity does not flap down.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from models.incident import Incident, Member
+from models.policy import SeverityRule
+from models.signal import SignalKind
+
+IMPACT_ORDER = ("", "cosmetic", "degradation", "outage", "data_loss", "security")
+SCOPE_ORDER = ("", "none", "some", "multiple", "all")
+SOURCE_SEVERITY_ORDER = ("", "info", "warning", "error", "critical")
+_SOURCE_SEVERITY_ALIASES = {"page": "critical", "high": "error", "low": "info", "notice": "info", "warn": "warning"}
+RANK = {"P0": 0, "P1": 1, "P2": 2, "P3": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    severity: str
+    rule: str
+    facts: dict[str, Any]
+
+    @property
+    def reasons(self) -> list[dict]:
+        return [{"rule": self.rule, "facts": self.facts}]
+
+
+def member_facts(kind: str, labels: dict[str, str], annotations: dict[str, str], severity: str) -> dict[str, Any]:
+    """The severity-relevant facts one signal states about itself."""
+
+    def read(name: str) -> str:
+        return (labels.get(name) or annotations.get(name) or "").strip().lower()
+
+    return {
+        "severity": _SOURCE_SEVERITY_ALIASES.get(severity, severity),
+        "impact": read("impact").replace("-", "_").replace(" ", "_"),
+        "scope": read("scope"),
+        "workaround": read("workaround"),
+        "check_outage": kind == SignalKind.CHECK and read("impact") == "outage",
+    }
+
+
+def _highest(values: list[str], order: tuple[str, ...]) -> str:
+    known = [v for v in values if v in order]
+    return max(known, key=order.index, default="")
+
+
+def _workaround(members: list[Member]) -> bool | None:
+    said = {m.workaround for m in members}
+    if said & {"false", "no", "none"}:
+        return False
+    if said & {"true", "yes"}:
+        return True
+    return None
+
+
+def incident_facts(incident: Incident) -> dict[str, Any]:
+    members = list(incident.members.values())
+    alerts = [m for m in members if m.kind != SignalKind.REPORT]
+    return {
+        "impact": _highest([m.impact for m in members], IMPACT_ORDER),
+        "scope": _highest([m.scope for m in members], SCOPE_ORDER),
+        "workaround": _workaround(members),
+        "source_severity": _highest([m.severity for m in alerts], SOURCE_SEVERITY_ORDER),
+        "affected_services": len(incident.services),
+        "failing_checks": sum(1 for m in members if m.kind == SignalKind.CHECK and m.firing),
+        "check_outage": any(m.check_outage for m in members),
+        "user_reports": sum(1 for m in members if m.kind == SignalKind.REPORT),
+    }
+
+
+def _holds(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, dict):
+        return actual is not None and not isinstance(actual, bool) and actual >= expected.get("gte", 0)
+    if isinstance(expected, list):
+        return actual in expected
+    if isinstance(expected, bool) or actual is None or isinstance(actual, bool):
+        return actual is expected or actual == expected
+    return str(actual) == str(expected)
+
+
+def classify(facts: dict[str, Any], rules: tuple[SeverityRule, ...]) -> Classification:
+    """First rule with a condition whose every fact holds; P3 if none does."""
+    for rule in rules:
+        for condition in rule.any:
+            if all(_holds(expected, facts.get(name)) for name, expected in condition.items()):
+                return Classification(rule.severity, rule.id, {name: facts.get(name) for name in condition})
+    return Classification("P3", "no-rule-matched", {})
+
+
+def is_upgrade(new: str, old: str) -> bool:
+    return RANK[new] < RANK[old]

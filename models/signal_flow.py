@@ -1,0 +1,301 @@
+"""How a signal moves incidents: dedup, flapping, suppression, joining, opening, resolving.
+
+Rules (where the seed is silent, these are tocsin's choices):
+
+- Identity is the fingerprint; an exact re-delivery (same content hash) is a no-op, and an
+  update for an older activation (earlier ``startsAt``), or a firing notice for an
+  activation already resolved, is stale and ignored.
+- A firing signal joins the open incident of its key unless that incident is older than
+  ``max_age``; a signal starting before, or within ``reopen_window`` after, the resolution
+  of the key's last incident reopens it; otherwise, once ``open_after`` distinct signals
+  fire within its window, a new incident opens.
+- Resolution follows ``resolution.auto``: when all, the first, or the last-fired signal
+  resolved, or only by hand. User reports never resolve by themselves and do not hold an
+  incident open. A flapping signal holds its incident open.
+- ``detected_at`` is the earliest start among the incident's signals, so a late signal that
+  started earlier moves detection back and durations stay non-negative.
+"""
+
+from dataclasses import replace
+
+from models.context import Context
+from models.correlation import incident_id_for, root_cause
+from models.flapping import record_change
+from models.incident import Incident, IncidentStatus, Member
+from models.lifecycle import EventKind
+from models.severity import classify, incident_facts, is_upgrade, member_facts
+from models.signal import Signal, SignalKind, SignalStatus
+from models.sla import breaches_due
+from models.state import Decision, Outcome, SignalState
+from models.suppression import suppression_reason
+from models.timestamps import format_ms
+
+
+def on_signal(ctx: Context, signal: Signal) -> Decision:
+    fp = signal.fingerprint
+    known = ctx.state.signals.get(fp)
+    if known is not None and signal.status is SignalStatus.RESOLVED and signal.starts_at == 0:
+        signal = replace(signal, starts_at=known.starts_at)  # PagerDuty-style resolve: no start given
+    if known is None and signal.status is SignalStatus.RESOLVED:
+        return Decision(Outcome.IGNORED, "resolved signal was never seen firing", fingerprint=fp)
+    if known is not None and known.content_hash == signal.content_hash:
+        return Decision(Outcome.DUPLICATE, fingerprint=fp, incident_id=known.incident_id)
+    if known is not None and _is_stale(known, signal):
+        return Decision(Outcome.STALE, "older than what is known", fingerprint=fp, incident_id=known.incident_id)
+    state = _record(ctx, known, signal)
+    incident = ctx.state.incidents.get(state.incident_id)
+    if incident is not None and incident.status is IncidentStatus.CLOSED:
+        state.incident_id, incident = "", None
+    if signal.status is SignalStatus.FIRING:
+        return _on_firing(ctx, signal, state, incident)
+    return _on_resolved(ctx, signal, state, incident)
+
+
+def _is_stale(known: SignalState, signal: Signal) -> bool:
+    if signal.starts_at < known.starts_at:
+        return True
+    same_activation = signal.starts_at == known.starts_at
+    return same_activation and known.status == SignalStatus.RESOLVED and signal.status is SignalStatus.FIRING
+
+
+def _record(ctx: Context, known: SignalState | None, signal: Signal) -> SignalState:
+    """Store the signal's latest activation; note a status change for flapping."""
+    if known is None:
+        known = SignalState(
+            source=signal.source,
+            kind=str(signal.kind),
+            service=signal.service,
+            status=str(signal.status),
+            starts_at=signal.starts_at,
+            ends_at=signal.ends_at,
+            content_hash=signal.content_hash,
+            last_seen=ctx.now,
+            labels=dict(signal.labels),
+        )
+        ctx.state.signals[signal.fingerprint] = known
+        return known
+    changed = known.status != signal.status
+    known.status, known.starts_at, known.ends_at = str(signal.status), signal.starts_at, signal.ends_at
+    known.content_hash, known.last_seen, known.labels = signal.content_hash, ctx.now, dict(signal.labels)
+    policy = ctx.policy
+    if changed and record_change(known.flap, signal.at, policy.flap_changes, policy.flap_window_ms):
+        incident = ctx.state.incidents.get(known.incident_id)
+        if incident is not None and incident.status is not IncidentStatus.CLOSED:
+            ctx.emit(incident, EventKind.FLAPPING_STARTED, signal.at, fingerprint=signal.fingerprint)
+    return known
+
+
+def _member(signal: Signal) -> Member:
+    facts = member_facts(str(signal.kind), signal.labels, signal.annotations, signal.severity)
+    return Member(
+        kind=str(signal.kind),
+        source=signal.source,
+        service=signal.service,
+        firing=signal.status is SignalStatus.FIRING,
+        starts_at=signal.starts_at,
+        ends_at=signal.ends_at,
+        severity=facts["severity"],
+        impact=facts["impact"],
+        scope=facts["scope"],
+        workaround=facts["workaround"],
+        check_outage=facts["check_outage"],
+    )
+
+
+def _on_firing(ctx: Context, signal: Signal, state: SignalState, incident: Incident | None) -> Decision:
+    fp = signal.fingerprint
+    if incident is not None:
+        resolved = incident.status is IncidentStatus.RESOLVED
+        if not resolved or signal.starts_at < incident.resolved_at + ctx.policy.reopen_window_ms:
+            return _refire(ctx, incident, signal, state)
+        del incident.members[fp]
+        state.incident_id = ""
+    reason = suppression_reason(signal, ctx.policy, _firing_labels(ctx, fp))
+    state.suppressed = reason
+    if reason:
+        return Decision(Outcome.SUPPRESSED, reason, fingerprint=fp)
+    target = _absorbing_incident(ctx, signal)
+    if target is not None:
+        _add_member(ctx, target, signal)
+        state.incident_id = target.incident_id
+        if target.status is IncidentStatus.RESOLVED:
+            reopen(ctx, target, max(signal.at, target.resolved_at), fingerprint=fp)
+        else:
+            ctx.emit(target, EventKind.SIGNAL_ADDED, signal.at, fingerprint=fp)
+        return _joined(ctx, target, signal)
+    return _gate_or_open(ctx, signal)
+
+
+def _refire(ctx: Context, incident: Incident, signal: Signal, state: SignalState) -> Decision:
+    """A signal already in ``incident`` fires again (a new activation or an update)."""
+    was_firing = incident.members[signal.fingerprint].firing
+    _add_member(ctx, incident, signal)
+    if incident.status is IncidentStatus.RESOLVED:
+        reopen(ctx, incident, max(signal.at, incident.resolved_at), fingerprint=signal.fingerprint)
+    elif not was_firing and not state.flap.flapping:
+        ctx.emit(
+            incident, EventKind.SIGNAL_ADDED, signal.at, fingerprint=signal.fingerprint, details={"reactivated": "true"}
+        )
+    return _joined(ctx, incident, signal)
+
+
+def _joined(ctx: Context, incident: Incident, signal: Signal) -> Decision:
+    incident.signal_count += 1
+    reclassify(ctx, incident, signal.at, signal.fingerprint)
+    return Decision(Outcome.ACCEPTED, incident_id=incident.incident_id, fingerprint=signal.fingerprint)
+
+
+def _firing_labels(ctx: Context, fp: str) -> list[dict[str, str]]:
+    return [s.labels for f, s in ctx.state.signals.items() if f != fp and s.status == SignalStatus.FIRING]
+
+
+def _absorbing_incident(ctx: Context, signal: Signal) -> Incident | None:
+    """The key's incident this signal belongs to: open and young enough, or recently resolved."""
+    policy = ctx.policy
+    for incident in reversed(list(ctx.state.incidents.values())):
+        if incident.status.is_open and signal.starts_at <= incident.detected_at + policy.max_age_ms:
+            return incident
+        if incident.status is IncidentStatus.RESOLVED and incident.opened_at <= signal.starts_at < (
+            incident.resolved_at + policy.reopen_window_ms
+        ):
+            return incident
+    return None
+
+
+def _gate_or_open(ctx: Context, signal: Signal) -> Decision:
+    pending = ctx.state.pending
+    pending[signal.fingerprint] = signal.starts_at
+    window = ctx.policy.open_after_within_ms
+    for fp in [f for f, start in pending.items() if start < signal.starts_at - window]:
+        del pending[fp]
+    if len(pending) < ctx.policy.open_after_signals:
+        return Decision(
+            Outcome.GATED, f"{len(pending)}/{ctx.policy.open_after_signals} signals", fingerprint=signal.fingerprint
+        )
+    incident = _open(ctx, signal)
+    return Decision(Outcome.ACCEPTED, incident_id=incident.incident_id, fingerprint=signal.fingerprint)
+
+
+def _open(ctx: Context, signal: Signal) -> Incident:
+    state, key = ctx.state, ctx.state.key
+    members = sorted(state.pending.items(), key=lambda item: (item[1], item[0]))
+    first_fp, first_start = members[0]
+    incident = Incident(
+        incident_id=incident_id_for(key, first_fp, first_start),
+        key=key,
+        title=signal.title,
+        service=signal.service,
+        detected_at=first_start,
+        opened_at=first_start,
+        runbook_url=signal.annotations.get("runbook_url", ""),
+    )
+    state.incidents[incident.incident_id] = incident
+    for fp, _ in members:
+        known = state.signals[fp]
+        known.incident_id = incident.incident_id
+        incident.members[fp] = _pending_member(known)
+    _add_member(ctx, incident, signal)
+    state.pending.clear()
+    incident.signal_count = len(incident.members)
+    reclassify(ctx, incident, signal.at, signal.fingerprint, announce=False)
+    ctx.emit(incident, EventKind.OPENED, first_start, fingerprint=signal.fingerprint)
+    return incident
+
+
+def _pending_member(known: SignalState) -> Member:
+    facts = member_facts(known.kind, known.labels, {}, known.labels.get("severity", "").lower())
+    return Member(
+        kind=known.kind,
+        source=known.source,
+        service=known.service,
+        firing=True,
+        starts_at=known.starts_at,
+        severity=facts["severity"],
+        impact=facts["impact"],
+        scope=facts["scope"],
+        workaround=facts["workaround"],
+        check_outage=facts["check_outage"],
+    )
+
+
+def _add_member(ctx: Context, incident: Incident, signal: Signal) -> None:
+    incident.members[signal.fingerprint] = _member(signal)
+    if signal.status is SignalStatus.FIRING:
+        incident.last_fingerprint = signal.fingerprint
+    incident.detected_at = min(incident.detected_at, signal.starts_at)
+    if not incident.runbook_url:
+        incident.runbook_url = signal.annotations.get("runbook_url", "")
+
+
+def _on_resolved(ctx: Context, signal: Signal, state: SignalState, incident: Incident | None) -> Decision:
+    fp = signal.fingerprint
+    ctx.state.pending.pop(fp, None)
+    decision = Decision(Outcome.ACCEPTED, fingerprint=fp, incident_id=state.incident_id)
+    if incident is None or not incident.members[fp].firing:
+        return decision
+    member = incident.members[fp]
+    member.firing, member.ends_at = False, signal.at
+    if state.flap.flapping or not incident.status.is_open:
+        return decision
+    ctx.emit(incident, EventKind.SIGNAL_RESOLVED, signal.at, fingerprint=fp)
+    reclassify(ctx, incident, signal.at, fp)
+    maybe_auto_resolve(ctx, incident, fp, signal.at)
+    return decision
+
+
+def maybe_auto_resolve(ctx: Context, incident: Incident, fp: str, at: int) -> None:
+    """Resolve per ``resolution.auto`` once the decisive signal resolved."""
+    blocking = {f: m for f, m in incident.members.items() if m.kind != SignalKind.REPORT}
+    mode = ctx.policy.auto_resolve
+    flapping = any(ctx.state.signals[f].flap.flapping for f in blocking if f in ctx.state.signals)
+    if not blocking or mode == "manual" or flapping or not incident.status.is_open:
+        return
+    if mode == "all" and any(m.firing for m in blocking.values()):
+        return
+    if mode == "last" and fp != incident.last_fingerprint:
+        return
+    if mode == "all":
+        at = max(m.ends_at for m in blocking.values())
+    resolve(ctx, incident, max(at, incident.detected_at), fingerprint=fp)
+
+
+def resolve(ctx: Context, incident: Incident, at: int, *, fingerprint: str = "", actor: str = "") -> None:
+    emit_breaches(ctx, incident, at)
+    incident.status, incident.resolved_at = IncidentStatus.RESOLVED, at
+    ctx.emit(incident, EventKind.RESOLVED, at, fingerprint=fingerprint, actor=actor)
+
+
+def reopen(ctx: Context, incident: Incident, at: int, *, fingerprint: str = "", actor: str = "") -> None:
+    incident.status = IncidentStatus.ACKNOWLEDGED if incident.acknowledged_at else IncidentStatus.DETECTED
+    incident.resolved_at = incident.closed_at = 0
+    incident.reopened += 1
+    ctx.emit(incident, EventKind.REOPENED, at, fingerprint=fingerprint, actor=actor)
+
+
+def emit_breaches(ctx: Context, incident: Incident, at: int) -> None:
+    """Emit SLA breaches that happened by ``at``, each stamped with its deadline."""
+    for kind, deadline in breaches_due(incident, ctx.policy, at):
+        incident.breaches.append(kind)
+        ctx.emit(incident, EventKind.SLA_BREACHED, deadline, details={"sla": kind, "deadline": format_ms(deadline)})
+
+
+def reclassify(ctx: Context, incident: Incident, at: int, fp: str = "", *, announce: bool = True) -> None:
+    """Refresh services, root cause and severity; announce an allowed severity change."""
+    incident.services = sorted({m.service for m in incident.members.values()})
+    failing = {m.service for m in incident.members.values() if m.firing}
+    incident.root_cause = root_cause(failing, ctx.policy.dependencies)
+    if incident.severity_override:
+        return
+    result = classify(incident_facts(incident), ctx.policy.rules)
+    if not announce:
+        incident.severity, incident.reasons = result.severity, result.reasons
+        return
+    if result.severity == incident.severity:
+        incident.reasons = result.reasons
+        return
+    if is_upgrade(result.severity, incident.severity) or ctx.policy.allow_downgrade:
+        before = incident.severity
+        incident.severity, incident.reasons = result.severity, result.reasons
+        ctx.emit(
+            incident, EventKind.SEVERITY_CHANGED, at, fingerprint=fp, details={"from": before, "to": result.severity}
+        )

@@ -1,0 +1,67 @@
+"""What one correlation key remembers: its incidents, its signals, its checks.
+
+One Faust table entry per key; the engine reads and returns it whole. Everything is plain
+data (see ``serde``) so the table's JSON changelog restores it exactly.
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from models.checks import CheckState
+from models.flapping import FlapState
+from models.incident import Incident
+from models.serde import from_plain, to_plain
+
+
+@dataclass(slots=True)
+class SignalState:
+    """The latest known activation of one fingerprint, and where it went."""
+
+    source: str
+    kind: str
+    service: str
+    status: str
+    starts_at: int
+    ends_at: int
+    content_hash: str
+    last_seen: int
+    labels: dict[str, str] = field(default_factory=dict)
+    incident_id: str = ""
+    suppressed: str = ""
+    flap: FlapState = field(default_factory=FlapState)
+
+
+@dataclass(slots=True)
+class KeyState:
+    key: str = ""
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    signals: dict[str, SignalState] = field(default_factory=dict)
+    checks: dict[str, CheckState] = field(default_factory=dict)
+    pending: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return to_plain(self)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "KeyState":
+        return from_plain(cls, data) if data else cls()
+
+
+class Outcome(StrEnum):
+    """What happened to one input; recorded per signal for noise analysis."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    STALE = "stale"
+    SUPPRESSED = "suppressed"
+    GATED = "gated"
+    IGNORED = "ignored"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    outcome: Outcome
+    reason: str = ""
+    incident_id: str = ""
+    fingerprint: str = ""
