@@ -5,6 +5,7 @@ by key, so a policy names only what it changes. Loading validates everything up 
 a typo in a severity or a duration fails at start-up, not at 3 a.m.
 """
 
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -107,7 +108,7 @@ def load_policy(text: str | None = None) -> Policy:
         return _build(merged)
     except PolicyError:
         raise
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, re.error) as exc:
         raise PolicyError(f"invalid policy: {exc}") from None
 
 

@@ -30,6 +30,8 @@ from models.state import Decision, Outcome, SignalState
 from models.suppression import suppression_reason
 from models.timestamps import format_ms
 
+MAX_SEEN = 32
+
 
 def on_signal(ctx: Context, signal: Signal) -> Decision:
     fp = signal.fingerprint
@@ -37,8 +39,10 @@ def on_signal(ctx: Context, signal: Signal) -> Decision:
     if known is not None and signal.status is SignalStatus.RESOLVED and signal.starts_at == 0:
         signal = replace(signal, starts_at=known.starts_at)  # PagerDuty-style resolve: no start given
     if known is None and signal.status is SignalStatus.RESOLVED:
+        # Remember it: if its firing notice arrives late, it is recognised as stale.
+        _record(ctx, None, signal)
         return Decision(Outcome.IGNORED, "resolved signal was never seen firing", fingerprint=fp)
-    if known is not None and known.content_hash == signal.content_hash:
+    if known is not None and signal.content_hash in known.seen:
         return Decision(Outcome.DUPLICATE, fingerprint=fp, incident_id=known.incident_id)
     if known is not None and _is_stale(known, signal):
         return Decision(Outcome.STALE, "older than what is known", fingerprint=fp, incident_id=known.incident_id)
@@ -72,11 +76,13 @@ def _record(ctx: Context, known: SignalState | None, signal: Signal) -> SignalSt
             last_seen=ctx.now,
             labels=dict(signal.labels),
         )
+        known.seen.append(known.content_hash)
         ctx.state.signals[signal.fingerprint] = known
         return known
     changed = known.status != signal.status
     known.status, known.starts_at, known.ends_at = str(signal.status), signal.starts_at, signal.ends_at
     known.content_hash, known.last_seen, known.labels = signal.content_hash, ctx.now, dict(signal.labels)
+    known.seen = [*known.seen, signal.content_hash][-MAX_SEEN:]
     policy = ctx.policy
     if changed and record_change(known.flap, signal.at, policy.flap_changes, policy.flap_window_ms):
         incident = ctx.state.incidents.get(known.incident_id)

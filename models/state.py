@@ -29,6 +29,7 @@ class SignalState:
     incident_id: str = ""
     suppressed: str = ""
     flap: FlapState = field(default_factory=FlapState)
+    seen: list[str] = field(default_factory=list)  # recent content hashes: re-deliveries are no-ops
 
 
 @dataclass(slots=True)

@@ -1,8 +1,8 @@
 """RFC 3339 timestamps as integer milliseconds since the Unix epoch (UTC).
 
 Integers keep the core deterministic and cheap to compare; monitors send nanosecond
-fractions (Go's ``time.Time``), which ``datetime.fromisoformat`` would reject, so the
-fraction is normalised first. Values outside ``MIN_MS``..``MAX_MS`` are refused: a clock
+fractions (Go's ``time.Time``) and others ISO 8601 offsets without a colon (``+0000``),
+which ``datetime.fromisoformat`` would reject, so both are normalised first. Values outside ``MIN_MS``..``MAX_MS`` are refused: a clock
 set to 1970 or 2999 is an input error, not an incident time.
 """
 
@@ -15,7 +15,7 @@ GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MS = timedelta(milliseconds=1)
 
-_RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$")
+_RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}(?::?\d{2})?)$")
 
 
 class TimestampError(ValueError):
@@ -29,7 +29,7 @@ def parse_ms(text: str) -> int:
         raise TimestampError(f"not an RFC 3339 timestamp: {str(text)[:64]!r}")
     date, clock, fraction, zone = match.groups()
     micros = (fraction or "0")[:6].ljust(6, "0")
-    zone = "+00:00" if zone in ("Z", "z") else zone
+    zone = "+00:00" if zone in ("Z", "z") else _colon_offset(zone)
     try:
         moment = datetime.fromisoformat(f"{date}T{clock}.{micros}{zone}")
     except ValueError as exc:
@@ -38,6 +38,12 @@ def parse_ms(text: str) -> int:
     if not MIN_MS <= ms <= MAX_MS:
         raise TimestampError(f"timestamp out of range: {text!r}")
     return ms
+
+
+def _colon_offset(zone: str) -> str:
+    """ISO 8601 offsets ``+0000`` and ``+00`` (PagerDuty sends them) as ``+00:00``."""
+    digits = zone[1:].replace(":", "").ljust(4, "0")
+    return f"{zone[0]}{digits[:2]}:{digits[2:]}"
 
 
 def format_ms(ms: int) -> str:

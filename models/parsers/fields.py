@@ -105,6 +105,8 @@ def string_map(value: Any, name: str, limits: Limits, max_value: int, *, require
 
 def each(items: list, read: Callable[[Any], Any], limits: Limits) -> Parsed:
     """Read every item of a batch; a bad item is rejected alone, with its index."""
+    if not items:
+        return Parsed.rejected(Rejection(Reason.MISSING_FIELD, "no items in the batch"))
     if len(items) > limits.max_alerts:
         return Parsed.rejected(Rejection(Reason.TOO_MANY_ALERTS, f"{len(items)} > {limits.max_alerts}"))
     parsed = Parsed()

@@ -6,11 +6,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.alertmanager import parse_webhook
 from models.errors import Reason
-from models.limits import Limits
+from models.limits import DEFAULT_LIMITS, Limits
+from models.parsers import parse_alerts
 from models.signal import SignalStatus
 from tests.conftest import fixture_bytes
+
+NOW = 1737990000000  # arrival time, 2025-01-27T15:00:00Z
+
+
+def parse_webhook(body: bytes, limits: Limits = DEFAULT_LIMITS):
+    return parse_alerts(body, limits, NOW)
 
 
 def alert(**overrides: object) -> dict:
@@ -74,7 +80,9 @@ def test_bad_alert_rejected_alone_with_its_index() -> None:
     [
         (b"\xff\xfe", Reason.INVALID_UTF8),
         (b"{not json", Reason.INVALID_JSON),
-        (b"[]", Reason.NOT_AN_OBJECT),
+        (b"[]", Reason.MISSING_FIELD),
+        (b'"just a string"', Reason.NOT_AN_OBJECT),
+        (b'{"version": "4", "alerts": []}', Reason.MISSING_FIELD),
         (b'{"version": "3", "alerts": []}', Reason.UNSUPPORTED_VERSION),
         (b'{"version": "4"}', Reason.MISSING_FIELD),
         (b'{"version": "4", "alerts": {}}', Reason.WRONG_TYPE),
@@ -120,4 +128,4 @@ def test_fuzzed_bytes_never_raise(raw: bytes) -> None:
 )
 def test_fuzzed_alerts_never_raise(fields: dict) -> None:
     result = parse_webhook(payload(fields))
-    assert len(result.signals) + len(result.rejections) == 1
+    assert len(result.inputs) + len(result.rejections) == 1

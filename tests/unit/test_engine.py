@@ -1,135 +1,432 @@
-"""The skeleton engine: open on first firing, resolve when all resolved, replays are no-ops."""
+"""The incident engine, decision by decision (table-driven where it reads better)."""
 
-from dataclasses import replace
+import pytest
 
-from hypothesis import given
-from hypothesis import strategies as st
-
-from models.engine import step
-from models.incident import IncidentStatus, KeyState
 from models.lifecycle import EventKind
-from models.signal import Signal, SignalStatus
-
-KEY = "apex-api"
-T0 = 1737986400000  # 2025-01-27T14:00:00Z
-MIN = 60_000
+from models.policy import load_policy
+from models.state import Outcome
+from tests.support.engine import DAY, HOUR, MIN, SEC, T0, Run, alert, check, command, report, resolved
 
 
-def sig(fp: str, status: str = "firing", starts: int = T0, ends: int = 0) -> Signal:
-    return Signal(
-        source="alertmanager",
-        fingerprint=fp,
-        status=SignalStatus(status),
-        starts_at=starts,
-        ends_at=ends,
-        service=KEY,
-        title=f"alert {fp}",
-    )
+def policy(yaml: str):
+    return load_policy(yaml)
 
 
-def run(signals: list[Signal], state: KeyState | None = None) -> tuple[KeyState, list]:
-    state = state or KeyState()
-    events = []
-    for signal in signals:
-        state, emitted = step(state, KEY, signal)
-        events += emitted
-    return state, events
+# --- dedup -------------------------------------------------------------------------------
 
 
-def test_first_firing_opens_at_its_start() -> None:
-    state, events = run([sig("a")])
-    assert [(e.kind, e.seq, e.at) for e in events] == [(EventKind.OPENED, 1, T0)]
-    assert state.incident.status is IncidentStatus.OPEN
+def test_first_firing_opens_at_its_start_with_reasons() -> None:
+    run = Run()
+    events = run.feed(alert(severity="critical"))
+    assert run.kinds(events) == ["opened"]
+    opened = events[0]
+    assert (opened.at, opened.seq, opened.severity, opened.status) == (T0, 1, "P0", "detected")
+    assert opened.reasons == ({"rule": "p0-outage-dataloss-security", "facts": {"source_severity": "critical"}},)
 
 
-def test_repeats_and_more_alerts_only_count() -> None:
-    state, events = run([sig("a"), sig("a"), sig("b", starts=T0 + MIN)])
-    assert len(events) == 1
-    assert state.incident.signal_count == 3
+def test_exact_duplicate_is_dropped_and_counted() -> None:
+    run = Run()
+    run.feed(alert(), alert())
+    assert [d.outcome for d in run.decisions] == [Outcome.ACCEPTED, Outcome.DUPLICATE]
+    assert run.kinds() == ["opened"]
+
+
+def test_changed_content_is_an_update_not_a_duplicate() -> None:
+    run = Run()
+    first = alert()
+    from dataclasses import replace
+
+    run.feed(first, replace(first, annotations={"summary": "now with more detail"}))
+    assert run.decisions[1].outcome is Outcome.ACCEPTED
+    assert run.kinds() == ["opened"]
+
+
+def test_older_activation_is_stale() -> None:
+    run = Run()
+    run.feed(alert(starts=T0 + 10 * MIN), alert(starts=T0))
+    assert run.decisions[1].outcome is Outcome.STALE
+
+
+def test_late_firing_of_a_resolved_activation_is_stale() -> None:
+    run = Run()
+    a = alert()
+    from dataclasses import replace
+
+    run.feed(a, resolved(a, T0 + 5 * MIN), a, replace(a, annotations={"summary": "late, changed copy"}))
+    assert [d.outcome for d in run.decisions[2:]] == [Outcome.DUPLICATE, Outcome.STALE]
+    assert run.kinds() == ["opened", "signal_resolved", "resolved"]
+
+
+# --- correlation -------------------------------------------------------------------------
+
+
+def test_signals_of_one_service_share_an_incident() -> None:
+    run = Run()
+    events = run.feed(alert("A"), alert("B", starts=T0 + MIN))
+    assert run.kinds(events) == ["opened", "signal_added"]
+    assert len({e.incident_id for e in events}) == 1
 
 
 def test_group_resolving_one_by_one_resolves_at_the_last_end() -> None:
-    _, events = run(
-        [
-            sig("a"),
-            sig("b", starts=T0 + MIN),
-            sig("a", "resolved", ends=T0 + 30 * MIN),
-            sig("b", "resolved", starts=T0 + MIN, ends=T0 + 45 * MIN),
-        ]
+    run = Run()
+    a, b = alert("A"), alert("B", starts=T0 + MIN)
+    run.feed(a, b, resolved(a, T0 + 30 * MIN), resolved(b, T0 + 45 * MIN))
+    assert run.kinds() == ["opened", "signal_added", "signal_resolved", "signal_resolved", "resolved"]
+    assert run.events[-1].at == T0 + 45 * MIN
+    assert run.incident.resolved_at == T0 + 45 * MIN
+
+
+def test_reopen_inside_the_window_and_new_incident_after_it() -> None:
+    run = Run()
+    a = alert()
+    run.feed(a, resolved(a, T0 + 10 * MIN))
+    first = run.incident_id
+    run.feed(alert(starts=T0 + 20 * MIN))  # 10 min after resolution, window is 30 min
+    assert run.kinds()[-1] == "reopened"
+    assert run.incident_id == first
+    run.feed(resolved(alert(starts=T0 + 20 * MIN), T0 + 25 * MIN))
+    run.feed(alert(starts=T0 + 2 * HOUR))
+    assert run.kinds()[-1] == "opened"
+    assert run.incident_id != first
+
+
+def test_incident_stops_absorbing_after_max_age() -> None:
+    run = Run(policy=policy("correlation: {max_age: 1h}"))
+    run.feed(alert("A"), alert("B", starts=T0 + 2 * HOUR))
+    assert run.kinds() == ["opened", "opened"]
+    assert len(run.state.incidents) == 2
+
+
+def test_dependency_graph_merges_services_and_names_the_root_cause() -> None:
+    run = Run(policy=policy("correlation: {dependencies: {checkout: [payments], payments: [postgres]}}"))
+    from models.engine import correlation_key
+
+    keys = {correlation_key(alert(service=s), run.policy) for s in ("checkout", "payments", "postgres")}
+    assert len(keys) == 1
+    run.feed(
+        alert("Errors", service="checkout"),
+        alert("Down", service="postgres", starts=T0 + MIN),
+        alert("Slow", service="payments", starts=T0 + 2 * MIN),
     )
-    assert [(e.kind, e.at, e.seq) for e in events] == [
-        (EventKind.OPENED, T0, 1),
-        (EventKind.RESOLVED, T0 + 45 * MIN, 2),
-    ]
-    assert events[0].incident_id == events[1].incident_id
+    assert run.kinds() == ["opened", "signal_added", "signal_added", "severity_changed"]
+    assert run.incident.services == ["checkout", "payments", "postgres"]
+    assert run.events[-1].reasons[0]["facts"] == {"affected_services": 3}
+    assert run.events[-1].root_cause == "postgres"
 
 
-def test_late_redelivery_of_a_resolved_activation_is_ignored() -> None:
-    state, events = run([sig("a"), sig("a", "resolved", ends=T0 + MIN), sig("a")])
-    assert [e.kind for e in events] == [EventKind.OPENED, EventKind.RESOLVED]
-    assert state.incident.status is IncidentStatus.RESOLVED
+def test_gating_opens_only_after_enough_signals() -> None:
+    run = Run(policy=policy("correlation: {open_after: {signals: 2, within: 5m}}"))
+    run.feed(alert("A"))
+    assert run.decisions[0].outcome is Outcome.GATED
+    assert run.events == []
+    run.feed(alert("B", starts=T0 + 10 * MIN))  # outside the window: A no longer counts
+    assert run.decisions[1].outcome is Outcome.GATED
+    run.feed(alert("C", starts=T0 + 12 * MIN))
+    assert run.kinds() == ["opened"]
+    assert set(run.incident.members) == {alert("B").fingerprint, alert("C").fingerprint}
+    assert run.events[0].at == T0 + 10 * MIN
 
 
-def test_new_activation_after_resolution_opens_a_new_incident() -> None:
-    _, events = run([sig("a"), sig("a", "resolved", ends=T0 + MIN), sig("a", starts=T0 + 10 * MIN)])
-    assert [e.kind for e in events] == [EventKind.OPENED, EventKind.RESOLVED, EventKind.OPENED]
-    assert events[0].incident_id != events[2].incident_id
+# --- checks ------------------------------------------------------------------------------
 
 
-def test_resolved_without_incident_changes_nothing_visible() -> None:
-    _, events = run([sig("a", "resolved", ends=T0)])
-    assert events == []
+def test_check_fires_after_three_failures_and_resolves_after_two_passes() -> None:
+    run = Run()
+    run.feed(check("fail", T0), check("fail", T0 + MIN))
+    assert run.events == []
+    run.feed(check("fail", T0 + 2 * MIN))
+    assert run.kinds() == ["opened"]
+    assert run.events[0].at == T0 + 2 * MIN
+    run.feed(check("pass", T0 + 3 * MIN))
+    assert run.kinds()[-1] == "opened"
+    run.feed(check("pass", T0 + 4 * MIN))
+    assert run.kinds()[-2:] == ["signal_resolved", "resolved"]
+    assert run.incident.resolved_at == T0 + 4 * MIN
 
 
-def test_state_round_trips_through_dict() -> None:
-    state, _ = run([sig("a"), sig("b"), sig("a", "resolved", ends=T0 + MIN)])
-    assert KeyState.from_dict(state.to_dict()) == state
+def test_check_results_out_of_order_give_the_same_verdict() -> None:
+    ordered, shuffled = Run(), Run()
+    results = [check("fail", T0 + i * MIN) for i in range(3)]
+    ordered.feed(*results)
+    shuffled.feed(results[2], results[0], results[1])
+    assert ordered.kinds() == shuffled.kinds() == ["opened"]
 
 
-def test_step_does_not_mutate_its_input() -> None:
-    state, _ = run([sig("a")])
-    before = state.to_dict()
-    step(state, KEY, sig("a", "resolved", ends=T0 + MIN))
-    assert state.to_dict() == before
+def test_failing_everywhere_is_an_outage_and_upgrades_p2_to_p0() -> None:
+    run = Run()
+    run.feed(alert("HighErrorRate", severity="warning"))
+    assert run.incident.severity == "P2"
+    run.feed(*[check("fail", T0 + i * MIN, region="eu") for i in range(1, 4)])
+    assert run.incident.severity == "P2"  # one region failing: a failing check, not an outage
+    run.feed(*[check("fail", T0 + i * MIN, region="us") for i in range(1, 4)])
+    assert run.incident.severity == "P0"
+    changed = [e for e in run.events if e.kind is EventKind.SEVERITY_CHANGED]
+    assert changed[-1].details == {"from": "P2", "to": "P0"}
+    assert changed[-1].reasons[0]["facts"] == {"impact": "outage"}
 
 
-signals = st.lists(
-    st.builds(
-        lambda fp, resolved, start, length: sig(
-            fp, "resolved" if resolved else "firing", T0 + start * MIN, T0 + (start + length) * MIN if resolved else 0
-        ),
-        st.sampled_from(["a", "b", "c"]),
-        st.booleans(),
-        st.integers(0, 5),
-        st.integers(1, 5),
-    ),
-    max_size=30,
+# --- flapping ----------------------------------------------------------------------------
+
+
+def test_flapping_signal_keeps_its_incident_open_and_stops_when_quiet() -> None:
+    run = Run()
+    t, current = T0, alert()
+    run.feed(current)
+    for i in range(1, 10):  # resolved / firing again every 30 s, ending resolved
+        t += 30 * SEC
+        current = resolved(current, t) if i % 2 else alert(starts=t)
+        run.feed(current)
+    kinds = run.kinds()
+    start = kinds.index("flapping_started")
+    assert not {"resolved", "reopened", "signal_resolved"} & set(kinds[start + 2 :])
+    assert run.incident.status == "detected"  # the last change resolved it, yet it stays open
+    stopped = run.tick(t + 15 * MIN)
+    assert [str(e.kind) for e in stopped] == ["flapping_stopped", "resolved"]
+    assert (stopped[0].at, stopped[1].at) == (t + 15 * MIN, t)
+
+
+# --- severity ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("labels", "severity", "rule"),
+    [
+        ({"impact": "data_loss"}, "P0", "p0-outage-dataloss-security"),
+        ({"impact": "security"}, "P0", "p0-outage-dataloss-security"),
+        ({"scope": "all"}, "P0", "p0-outage-dataloss-security"),
+        ({"impact": "degradation", "scope": "multiple"}, "P1", "p1-major-degradation"),
+        ({"workaround": "no"}, "P1", "p1-major-degradation"),
+        ({"severity": "error"}, "P1", "p1-major-degradation"),
+        ({"impact": "degradation"}, "P2", "p2-minor-feature"),
+        ({"workaround": "yes"}, "P2", "p2-minor-feature"),
+        ({"severity": "warning"}, "P2", "p2-minor-feature"),
+        ({"impact": "cosmetic"}, "P3", "p3-default"),
+        ({}, "P3", "p3-default"),
+    ],
 )
+def test_severity_rules_from_the_seed(labels: dict, severity: str, rule: str) -> None:
+    run = Run()
+    run.feed(alert(**labels))
+    assert (run.incident.severity, run.incident.reasons[0]["rule"]) == (severity, rule)
 
 
-@given(signals)
-def test_same_inputs_same_events(inputs: list[Signal]) -> None:
-    assert run(inputs)[1] == run(inputs)[1]
+def test_user_reports_raise_severity() -> None:
+    run = Run()
+    run.feed(report(T0))
+    assert (run.kinds(), run.incident.severity) == (["opened"], "P2")
+    run.feed(*[report(T0 + i * MIN, reporter=f"user{i}") for i in range(1, 5)])
+    assert run.incident.severity == "P1"
+    assert run.incident.reasons[0]["facts"] == {"user_reports": 5}
 
 
-@given(signals, st.data())
-def test_reapplying_any_input_is_a_no_op(inputs: list[Signal], data: st.DataObject) -> None:
-    state, _ = run(inputs)
-    if not inputs:
-        return
-    again = data.draw(st.sampled_from(inputs))
-    _, events = step(state, KEY, replace(again))
-    assert events == []
+@pytest.mark.parametrize(("allow", "expected"), [(False, "P0"), (True, "P3")])
+def test_no_automatic_downgrade_unless_configured(allow: bool, expected: str) -> None:
+    from dataclasses import replace
+
+    run = Run(policy=policy(f"severity: {{allow_downgrade: {str(allow).lower()}}}"))
+    a = alert(severity="critical")
+    run.feed(a, replace(a, severity="", labels={"alertname": "SystemDown", "service": "api"}))
+    assert run.incident.severity == expected
+    assert ("severity_changed" in run.kinds()) is allow
 
 
-@given(signals)
-def test_seq_is_gap_free_and_durations_non_negative(inputs: list[Signal]) -> None:
-    _, events = run(inputs)
-    by_incident: dict[str, list] = {}
-    for event in events:
-        by_incident.setdefault(event.incident_id, []).append(event)
-    for incident_events in by_incident.values():
-        assert [e.seq for e in incident_events] == list(range(1, len(incident_events) + 1))
-        opened = incident_events[0]
-        assert opened.kind is EventKind.OPENED
-        assert all(e.at >= opened.at for e in incident_events)
+def test_human_severity_wins_until_cleared() -> None:
+    run = Run()
+    run.feed(alert())
+    incident = run.incident_id
+    run.feed(command("severity", incident, T0 + MIN, severity="P1", text="customer escalation"))
+    assert run.incident.severity == "P1"
+    assert run.events[-1].reasons[0]["rule"] == "manual"
+    run.feed(alert("Critical", starts=T0 + 2 * MIN, severity="critical"))
+    assert run.incident.severity == "P1"  # the rules would say P0; the human said P1
+    run.feed(command("severity", incident, T0 + 3 * MIN, severity="auto"))
+    assert run.incident.severity == "P0"
+    assert run.events[-1].details == {"from": "P1", "to": "P0", "override": "cleared"}
+
+
+# --- suppression -------------------------------------------------------------------------
+
+
+def test_silence_suppresses_with_reason_and_opens_nothing() -> None:
+    run = Run(
+        policy=policy(
+            "suppression: {silences: [{matchers: {alertname: '=~Disk.*'}, starts_at: '2025-01-27T13:00:00Z',"
+            " ends_at: '2025-01-27T15:00:00Z', comment: disk swap}]}"
+        )
+    )
+    run.feed(alert("DiskFull"))
+    assert (run.decisions[0].outcome, run.decisions[0].reason) == (Outcome.SUPPRESSED, "silence: disk swap")
+    run.feed(alert("DiskFull", starts=T0 + 2 * HOUR))  # after the silence ended
+    assert run.kinds() == ["opened"]
+
+
+def test_maintenance_window_recurs_weekly() -> None:
+    # 2025-01-27 is a Monday; the window is Mondays 13:30-14:30 UTC
+    run = Run(policy=policy("suppression: {maintenance: [{service: api, days: [mon], start: '13:30', end: '14:30'}]}"))
+    run.feed(alert("A"), alert("B", starts=T0 + 7 * DAY), alert("C", starts=T0 + 1 * DAY))
+    assert [d.outcome for d in run.decisions] == [Outcome.SUPPRESSED, Outcome.SUPPRESSED, Outcome.ACCEPTED]
+
+
+def test_inhibition_by_a_firing_source() -> None:
+    run = Run(
+        policy=policy(
+            "suppression: {inhibit: [{source: {alertname: SystemDown}, target: {severity: warning}, equal: [service]}]}"
+        )
+    )
+    run.feed(alert("SystemDown", severity="critical"), alert("HighLatency", starts=T0 + MIN, severity="warning"))
+    assert run.decisions[1].outcome is Outcome.SUPPRESSED
+    assert run.decisions[1].reason == "inhibited: by SystemDown"
+
+
+# --- lifecycle and commands --------------------------------------------------------------
+
+
+def test_full_lifecycle_through_commands() -> None:
+    run = Run()
+    run.feed(alert(severity="critical"))
+    inc = run.incident_id
+    run.feed(
+        command("ack", inc, T0 + 5 * MIN),
+        command("assign", inc, T0 + 6 * MIN, role="incident_commander", assignee="carol"),
+        command("note", inc, T0 + 10 * MIN, text="connection pool exhausted"),
+        command("resolve", inc, T0 + 45 * MIN),
+        command("close", inc, T0 + DAY, postmortem_url="https://wiki/pm/1"),
+    )
+    assert run.kinds() == ["opened", "acknowledged", "role_assigned", "note_added", "resolved", "closed"]
+    statuses = [e.status for e in run.events]
+    assert statuses == ["detected", "acknowledged", "investigating", "investigating", "resolved", "closed"]
+    final = run.events[-1]
+    assert (final.acknowledged_at, final.resolved_at, final.closed_at) == (T0 + 5 * MIN, T0 + 45 * MIN, T0 + DAY)
+    assert final.details == {"postmortem_url": "https://wiki/pm/1"}
+    assert run.events[2].details == {"role": "incident_commander", "assignee": "carol"}
+    assert run.incident.roles == {"incident_commander": "carol"}
+
+
+def test_commands_are_idempotent_and_unknown_incidents_rejected() -> None:
+    run = Run()
+    run.feed(alert())
+    ack = command("ack", run.incident_id, T0 + MIN)
+    run.feed(ack, ack, command("ack", "nope-123", T0))
+    assert [d.outcome for d in run.decisions[1:]] == [Outcome.ACCEPTED, Outcome.DUPLICATE, Outcome.REJECTED]
+    assert run.decisions[-1].reason == "unknown_incident"
+
+
+def test_assign_on_a_detected_incident_acknowledges_it() -> None:
+    run = Run()
+    run.feed(alert())
+    run.feed(command("assign", run.incident_id, T0 + MIN, role="technical_lead", assignee="dan"))
+    assert run.kinds() == ["opened", "acknowledged", "role_assigned"]
+
+
+def test_reopen_and_resolve_by_hand() -> None:
+    run = Run()
+    run.feed(alert())
+    inc = run.incident_id
+    run.feed(command("resolve", inc, T0 + MIN), command("reopen", inc, T0 + 2 * MIN, text="not fixed"))
+    assert run.kinds() == ["opened", "resolved", "reopened"]
+    assert run.incident.status == "detected" and run.incident.resolved_at == 0
+
+
+@pytest.mark.parametrize(
+    ("mode", "resolves_after"),
+    [("all", 3), ("first", 1), ("last", 2), ("manual", None)],
+)
+def test_auto_resolution_modes(mode: str, resolves_after: int | None) -> None:
+    run = Run(policy=policy(f"resolution: {{auto: {mode}}}"))
+    a, b, c = alert("A"), alert("B", starts=T0 + MIN), alert("C", starts=T0 + 2 * MIN)
+    run.feed(a, c, b)  # C fired after A; B fired last
+    order = [resolved(a, T0 + 10 * MIN), resolved(b, T0 + 11 * MIN), resolved(c, T0 + 12 * MIN)]
+    for count, signal in enumerate(order, 1):
+        run.feed(signal)
+        if run.incident.status == "resolved":
+            assert count == resolves_after
+            return
+    assert resolves_after is None
+
+
+# --- time: staleness, SLA, post-mortem, retention ----------------------------------------
+
+
+def test_api_v2_alert_past_its_ends_at_goes_stale_at_that_time() -> None:
+    run = Run()
+    run.feed(alert(ends=T0 + 4 * MIN))
+    assert run.tick(T0 + 3 * MIN) == []
+    events = run.tick(T0 + 10 * MIN)
+    assert [(str(e.kind), e.at) for e in events] == [("signal_resolved", T0 + 4 * MIN), ("resolved", T0 + 4 * MIN)]
+
+
+def test_sla_breach_is_stamped_with_its_deadline_and_emitted_once() -> None:
+    run = Run()
+    run.feed(alert(severity="critical"))  # P0: respond within 15 min
+    assert run.tick(T0 + 14 * MIN) == []
+    events = run.tick(T0 + 20 * MIN)
+    assert [(str(e.kind), e.at, e.details["sla"]) for e in events] == [("sla_breached", T0 + 15 * MIN, "response")]
+    assert run.tick(T0 + 30 * MIN) == []
+
+
+def test_late_acknowledgement_records_the_breach_first() -> None:
+    run = Run()
+    run.feed(alert(severity="critical"))
+    events = run.feed(command("ack", run.incident_id, T0 + 20 * MIN))
+    assert [(str(e.kind), e.at) for e in events] == [("sla_breached", T0 + 15 * MIN), ("acknowledged", T0 + 20 * MIN)]
+
+
+def test_postmortems_due_for_p0_after_resolution() -> None:
+    run = Run()
+    a = alert(severity="critical")
+    run.feed(a, command("ack", "", T0), resolved(a, T0 + 45 * MIN))
+    run.tick(T0 + 45 * MIN + DAY)
+    run.tick(T0 + 45 * MIN + 7 * DAY)
+    due = [(e.details["stage"], e.at) for e in run.events if e.kind is EventKind.POSTMORTEM_DUE]
+    assert due == [("initial", T0 + 45 * MIN + DAY), ("detailed", T0 + 45 * MIN + 7 * DAY)]
+
+
+def test_no_postmortem_reminder_for_p3_or_once_closed_with_one() -> None:
+    run = Run()
+    a = alert()
+    run.feed(a, resolved(a, T0 + MIN))
+    assert [e for e in run.tick(T0 + 2 * DAY) if e.kind is EventKind.POSTMORTEM_DUE] == []
+    run = Run()
+    a = alert(severity="critical")
+    run.feed(a, resolved(a, T0 + MIN))
+    run.feed(command("close", run.incident_id, T0 + HOUR, postmortem_url="https://wiki/pm"))
+    assert [e for e in run.tick(T0 + 9 * DAY) if e.kind is EventKind.POSTMORTEM_DUE] == []
+
+
+def test_resolved_incidents_are_forgotten_after_retention() -> None:
+    run = Run()
+    a = alert()
+    run.feed(a, resolved(a, T0 + MIN))
+    run.tick(T0 + 7 * DAY)
+    assert run.state.incidents
+    run.tick(T0 + 9 * DAY)
+    assert not run.state.incidents and not run.state.signals
+
+
+def test_pagerduty_trigger_acknowledge_resolve() -> None:
+    import orjson
+
+    from models.limits import DEFAULT_LIMITS
+    from models.parsers import parse_alerts
+
+    def pd(action: str, **extra: object) -> object:
+        body = {"routing_key": "R" * 32, "event_action": action, "dedup_key": "db-1", **extra}
+        return parse_alerts(orjson.dumps(body), DEFAULT_LIMITS, T0 + 5 * MIN).inputs[0]
+
+    trigger = pd(
+        "trigger",
+        payload={
+            "summary": "DB down",
+            "source": "db01",
+            "severity": "critical",
+            "timestamp": "2025-01-27T14:00:00Z",
+            "custom_details": {"service": "db"},
+        },
+    )
+    run = Run()
+    run.feed(trigger, now=T0)
+    run.feed(pd("acknowledge", client="pd"), now=T0 + 5 * MIN)
+    run.feed(pd("resolve"), now=T0 + 30 * MIN)
+    assert run.kinds() == ["opened", "acknowledged", "signal_resolved", "resolved"]
+    assert run.incident.service == "db"
+    assert run.events[1].actor == "pagerduty:pd"
