@@ -1,17 +1,17 @@
 """Incident policy: rules, windows and targets as plain data, loaded from YAML.
 
-The shipped ``default_policy.yaml`` documents every key. A user file is merged over it key
+The shipped default (``models/default_policy.py``) documents every key. A user file is merged over it key
 by key, so a policy names only what it changes. Loading validates everything up front:
 a typo in a severity or a duration fails at start-up, not at 3 a.m.
 """
 
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 import yaml
 
+from models.default_policy import DEFAULT_POLICY_YAML
 from models.durations import parse_duration
 from models.matchers import Matchers, parse_matchers
 from models.timestamps import parse_ms
@@ -92,13 +92,9 @@ class Policy:
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
-def default_policy_text() -> str:
-    return resources.files("models").joinpath("default_policy.yaml").read_text()
-
-
 def load_policy(text: str | None = None) -> Policy:
     """Build a ``Policy`` from YAML ``text`` merged over the shipped default."""
-    merged = yaml.safe_load(default_policy_text())
+    merged = yaml.safe_load(DEFAULT_POLICY_YAML)
     if text:
         override = yaml.safe_load(text) or {}
         if not isinstance(override, dict):

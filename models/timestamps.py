@@ -2,8 +2,9 @@
 
 Integers keep the core deterministic and cheap to compare; monitors send nanosecond
 fractions (Go's ``time.Time``) and others ISO 8601 offsets without a colon (``+0000``),
-which ``datetime.fromisoformat`` would reject, so both are normalised first. Values outside ``MIN_MS``..``MAX_MS`` are refused: a clock
-set to 1970 or 2999 is an input error, not an incident time.
+which ``datetime.fromisoformat`` would reject, so both are normalised first. Values outside
+``MIN_MS``..``MAX_MS`` are refused: a clock set to 1970 or 2999 is an input error, not an
+incident time.
 """
 
 import re

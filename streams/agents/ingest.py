@@ -11,8 +11,8 @@ from collections import defaultdict
 
 import faust
 import orjson
-
 from models.alertmanager import parse_webhook
+
 from models.errors import Reason, Rejection
 from models.limits import Limits
 from models.signal import Signal

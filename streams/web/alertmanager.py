@@ -10,8 +10,8 @@ import logging
 
 import faust
 from faust.web import Request, Response, View
-
 from models.alertmanager import ParseResult, parse_webhook
+
 from models.limits import Limits
 from streams.web.body import BodyTooLarge, read_capped
 

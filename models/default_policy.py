@@ -1,3 +1,9 @@
+"""tocsin's default incident policy, as YAML text (printed by ``tocsin policy``).
+
+Kept as a string so that loading it is no I/O: ``models/`` stays pure.
+"""
+
+DEFAULT_POLICY_YAML = """\
 # tocsin's default incident policy. Copy it, change what you need, and pass it with
 # --policy FILE (or TOCSIN_POLICY). Durations: 90s, 15m, 4h, 7d. Every section is optional;
 # a missing key keeps the default shown here.
@@ -88,9 +94,12 @@ postmortem:
   detailed: 7d              # detailed post-mortem due this long after resolution
 
 suppression:
-  silences: []              # [{matchers: {alertname: Foo, env: "=~staging|dev"}, starts_at: RFC3339, ends_at: RFC3339, comment: ...}]
+  # silences: [{matchers: {alertname: Foo, env: "=~staging|dev"},
+  #             starts_at: RFC 3339, ends_at: RFC 3339, comment: why}]
+  silences: []
   maintenance: []           # [{service: db, days: [sun], start: "02:00", end: "04:00"}]  (UTC)
   inhibit: []               # [{source: {alertname: SystemDown}, target: {severity: warning}, equal: [service]}]
 
 retention:
   resolved: 8d              # forget resolved/closed incidents this long after resolution
+"""
