@@ -13,9 +13,11 @@ from models.context import Context
 from models.flapping import quiet_since
 from models.incident import Incident, IncidentStatus
 from models.lifecycle import EventKind
+from models.policy import Policy
 from models.signal import SignalStatus
 from models.signal_flow import emit_breaches, maybe_auto_resolve, reclassify
-from models.sla import postmortems_due
+from models.sla import deadlines, postmortems_due
+from models.state import KeyState
 
 
 def run_timers(ctx: Context) -> None:
@@ -87,3 +89,36 @@ def _forget(ctx: Context) -> None:
         newest = max((r[0] for p in check.probes.values() for r in p.results), default=0)
         if not check.firing and ctx.now >= newest + retention:
             del state.checks[check_id]
+
+
+def next_due(state: KeyState, policy: Policy) -> int:
+    """The earliest time ``tick`` could change this state (0: nothing scheduled).
+
+    Conservative: ticking at a returned time may change nothing, but no timer fires later
+    than it should as long as the caller ticks at (or after) this time.
+    """
+    times = [t for incident in state.incidents.values() for t in _incident_times(state, incident, policy)]
+    live = {fp for incident in state.incidents.values() for fp in incident.members}
+    times += [s.last_seen + policy.retention_ms for fp, s in state.signals.items() if fp not in live]
+    return min((t for t in times if t > 0), default=0)
+
+
+def _incident_times(state: KeyState, incident: Incident, policy: Policy) -> list[int]:
+    if incident.status.is_open:
+        times = [deadline for kind, deadline in deadlines(incident, policy).items() if kind not in incident.breaches]
+        for fp in incident.firing_members():
+            known = state.signals.get(fp)
+            if known is None:
+                continue
+            times.append(known.ends_at)
+            if timeout := policy.stale_after_ms.get(known.source, 0):
+                times.append(known.last_seen + timeout)
+        times += [
+            s.flap.last_change + policy.flap_quiet_ms
+            for fp in incident.members
+            if (s := state.signals.get(fp)) and s.flap.flapping
+        ]
+        return times
+    done = max(incident.resolved_at, incident.closed_at)
+    stages = (policy.postmortem_initial_ms, policy.postmortem_detailed_ms)
+    return [done + policy.retention_ms, *(incident.resolved_at + offset for offset in stages)]

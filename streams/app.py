@@ -1,4 +1,4 @@
-"""The Faust app: one place that wires topics, tables, agents and HTTP views together."""
+"""The Faust app: one place that wires topics, tables, agents, timers and HTTP views."""
 
 import faust
 
@@ -7,11 +7,12 @@ from streams.agents import correlate, ingest, sink
 from streams.settings import Settings
 from streams.topics import TopicNames
 from streams.transport import consumer_url
-from streams.web import alertmanager, health
+from streams.web import health
 from streams.web import incidents as incidents_api
+from streams.web import ingest as ingest_api
 
 # Short group timeouts: a single worker joins in seconds instead of ~30 s, and a dead
-# worker's partitions move quickly. Production clusters may raise them via settings.
+# worker's partitions move quickly. Production clusters may keep Faust's defaults.
 _FAST_GROUP_JOIN = {
     "broker_session_timeout": 6.0,
     "broker_heartbeat_interval": 1.0,
@@ -48,20 +49,32 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
     app = faust.App(settings.app_id, **faust_settings(settings))
     names = TopicNames(settings.topic_prefix)
 
-    def raw_topic(name: str) -> faust.TopicT:
-        return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+    def raw_topic(name: str, key_serializer: str = "raw") -> faust.TopicT:
+        return app.topic(name, key_type=None, value_type=bytes, key_serializer=key_serializer, value_serializer="raw")
 
-    alerts = raw_topic(names.alerts)
-    signals = app.topic(
-        names.signals, key_type=str, value_type=bytes, key_serializer=correlate.KEY_SERIALIZER, value_serializer="raw"
-    )
-    incidents, dlq = raw_topic(names.incidents), raw_topic(names.dlq)
+    inputs = {"alerts": names.alerts, "checks": names.checks, "reports": names.reports, "commands": names.commands}
+    topics = {kind: raw_topic(name) for kind, name in inputs.items()}
+    signals = raw_topic(names.signals, key_serializer=correlate.KEY_SERIALIZER)
+    incidents, status, dlq = raw_topic(names.incidents), raw_topic(names.service_status), raw_topic(names.dlq)
     table = correlate.incident_table(app, settings.partitions)
 
-    ingest.register(app, alerts, signals, dlq, settings.limits)
-    correlate.register(app, signals, incidents, dlq, table)
+    for kind, topic in topics.items():
+        ingest.register(app, kind, topic, signals, dlq, settings.limits, settings.policy)
+    correlate.register(
+        app,
+        signals,
+        incidents,
+        status,
+        dlq,
+        table,
+        settings.policy,
+        settings.partitions,
+        batch_size=settings.correlate_batch_size,
+        batch_seconds=settings.correlate_batch_seconds,
+        tick_seconds=settings.tick_seconds,
+    )
     sink.register(app, incidents, dlq, writer, settings.sink_batch_size, settings.sink_batch_seconds)
-    alertmanager.register(app, alerts, settings.limits)
-    health.register(app)
+    ingest_api.register(app, topics, settings.limits, settings.policy, settings.api_token)
     incidents_api.register(app, writer.client, settings.database)
+    health.register(app)
     return app

@@ -10,6 +10,7 @@ import faust
 from faust.types import EventT
 
 from models.errors import Rejection
+from streams.metrics import DEAD_LETTERS
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ async def dead_letter(
     topic: faust.TopicT, raw: bytes | None, rejection: Rejection, event: EventT | None = None
 ) -> None:
     """Publish ``raw`` to the DLQ and wait for the broker's acknowledgement."""
-    log.warning("dead-lettered input: %s (%s)", rejection.reason, rejection.detail[:200])
+    source = event.message.topic if event is not None else "http"
+    log.warning("dead-lettered input from %s: %s (%s)", source, rejection.reason, rejection.detail[:200])
+    DEAD_LETTERS.labels(source, str(rejection.reason)).inc()
     future = await topic.send(value=raw or b"", headers=dlq_headers(rejection, event))
     await future

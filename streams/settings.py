@@ -1,11 +1,29 @@
-"""One settings object, built once at start-up and passed down as plain values."""
+"""One settings object, built once at start-up from flags, environment and a policy file,
+then passed down as plain values.
+
+| variable | flag | default | meaning |
+|---|---|---|---|
+| `TOCSIN_BROKER` | `--broker` | embedded Tansu (`tocsin up`) | `kafka://host:port[;host:port…]` |
+| `TOCSIN_CLICKHOUSE` | `--clickhouse` | `chdb://<data-dir>/clickhouse` | ClickHouse DSN |
+| `TOCSIN_DATABASE` | `--database` | `tocsin` | ClickHouse database |
+| `TOCSIN_DATA_DIR` | `--data-dir` | `.tocsin` | embedded ClickHouse and worker state |
+| `TOCSIN_HTTP_HOST` | `--http-host` | `127.0.0.1` | HTTP bind address |
+| `TOCSIN_HTTP_PORT` | `--http-port` | `6066` | HTTP port |
+| `TOCSIN_TOPIC_PREFIX` | `--topic-prefix` | `tocsin` | prefix of every topic name |
+| `TOCSIN_PARTITIONS` | `--partitions` | `4` | partitions of topics tocsin creates |
+| `TOCSIN_POLICY` | `--policy` | built in | YAML policy file (see `tocsin policy`) |
+| `TOCSIN_API_TOKEN` | — | none | bearer token required by the HTTP API |
+| `TOCSIN_STORE` | `--store` | `memory://` (`up`), `rocksdb://` (`worker`) | Faust table store |
+| `TOCSIN_APP_ID` | `--app-id` | `tocsin` | consumer group and table namespace |
+"""
 
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from models.limits import DEFAULT_LIMITS, Limits
+from models.policy import Policy, load_policy
 
 DEFAULT_HTTP_HOST = "127.0.0.1"
 DEFAULT_HTTP_PORT = 6066
@@ -14,7 +32,7 @@ DEFAULT_DATA_DIR = ".tocsin"
 
 @dataclass(frozen=True)
 class Settings:
-    """Where tocsin connects and how it names things.
+    """Where tocsin connects, how it names things, and the incident policy.
 
     ``broker`` and ``clickhouse`` empty mean "start the embedded one" (``tocsin up``).
     """
@@ -29,9 +47,15 @@ class Settings:
     topic_prefix: str = "tocsin"
     partitions: int = 4
     store: str = "memory://"
+    policy: Policy = field(default_factory=load_policy)
+    policy_file: str = ""
+    api_token: str = field(default="", repr=False)
     limits: Limits = field(default_factory=lambda: DEFAULT_LIMITS)
     sink_batch_size: int = 1000
     sink_batch_seconds: float = 0.2
+    correlate_batch_size: int = 500
+    correlate_batch_seconds: float = 0.02
+    tick_seconds: float = 1.0
     fast_group_join: bool = False
     drain_seconds: float = 10.0
 
@@ -40,31 +64,53 @@ class Settings:
             raise ValueError(f"invalid topic prefix {self.topic_prefix!r}")
         if not re.fullmatch(r"[A-Za-z0-9_-]+", self.app_id):
             raise ValueError(f"invalid app id {self.app_id!r}")
+        if self.partitions < 1:
+            raise ValueError("partitions must be at least 1")
 
     def with_(self, **changes: object) -> "Settings":
-        return replace(self, **changes)
+        """A copy with ``changes``; empty values keep the current setting."""
+        kept = {k: v for k, v in changes.items() if v not in (None, "")}
+        if "policy_file" in kept:
+            kept["policy"] = load_policy(Path(kept["policy_file"]).read_text())
+        return replace(self, **kept)
 
     @property
     def bootstrap_servers(self) -> str:
         """``host:port,…`` for aiokafka, from a ``kafka://`` URL or a bare list."""
-        return ",".join(part.removeprefix("kafka://") for part in self.broker.split(";"))
+        return ",".join(part.split("://", 1)[-1] for part in self.broker.split(";"))
 
     @property
     def base_url(self) -> str:
         return f"http://{self.http_host}:{self.http_port}"
 
 
+_ENV = {
+    "broker": "TOCSIN_BROKER",
+    "clickhouse": "TOCSIN_CLICKHOUSE",
+    "database": "TOCSIN_DATABASE",
+    "data_dir": "TOCSIN_DATA_DIR",
+    "http_host": "TOCSIN_HTTP_HOST",
+    "http_port": "TOCSIN_HTTP_PORT",
+    "topic_prefix": "TOCSIN_TOPIC_PREFIX",
+    "partitions": "TOCSIN_PARTITIONS",
+    "policy_file": "TOCSIN_POLICY",
+    "api_token": "TOCSIN_API_TOKEN",
+    "store": "TOCSIN_STORE",
+    "app_id": "TOCSIN_APP_ID",
+}
+
+
 def from_env(environ: dict[str, str] | None = None) -> Settings:
     """Settings from ``TOCSIN_*`` environment variables, defaults for the rest."""
     env = os.environ if environ is None else environ
-    base = Settings()
-    return base.with_(
-        broker=env.get("TOCSIN_BROKER", base.broker),
-        clickhouse=env.get("TOCSIN_CLICKHOUSE", base.clickhouse),
-        database=env.get("TOCSIN_DATABASE", base.database),
-        data_dir=Path(env.get("TOCSIN_DATA_DIR", str(base.data_dir))),
-        http_host=env.get("TOCSIN_HTTP_HOST", base.http_host),
-        http_port=int(env.get("TOCSIN_HTTP_PORT", base.http_port)),
-        topic_prefix=env.get("TOCSIN_TOPIC_PREFIX", base.topic_prefix),
-        partitions=int(env.get("TOCSIN_PARTITIONS", base.partitions)),
-    )
+    types = {f.name: f.type for f in fields(Settings)}
+    changes: dict[str, object] = {}
+    for name, variable in _ENV.items():
+        if env.get(variable):
+            kind = types[name]
+            changes[name] = (
+                int(env[variable])
+                if kind in (int, "int")
+                else (Path(env[variable]) if kind in (Path, "Path") else env[variable])
+            )
+    return Settings().with_(**changes)

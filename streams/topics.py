@@ -2,7 +2,8 @@
 
 Topics are created up front with an explicit partition count: a broker that auto-creates
 topics on first use picks its own count, and the incident table's changelog must match the
-partitioning of the topic that feeds it.
+partitioning of the topic that feeds it. ``service-status`` is compacted: the latest status
+per service is all a status page needs.
 """
 
 import logging
@@ -20,12 +21,27 @@ class TopicNames:
 
     @property
     def alerts(self) -> str:
-        """Raw alert payloads as sent (one message may hold a whole webhook group)."""
+        """Alert payloads as sent (Alertmanager, Prometheus, PagerDuty, CloudEvents, generic)."""
         return f"{self.prefix}.alerts"
 
     @property
+    def checks(self) -> str:
+        """Health-check and smoke/integration-test results, keyed by check id."""
+        return f"{self.prefix}.checks"
+
+    @property
+    def reports(self) -> str:
+        """User reports, keyed by service."""
+        return f"{self.prefix}.reports"
+
+    @property
+    def commands(self) -> str:
+        """Human commands, keyed by incident id."""
+        return f"{self.prefix}.commands"
+
+    @property
     def signals(self) -> str:
-        """Normalized signals keyed by correlation key: the partition owns the incident."""
+        """Internal: parsed inputs and timer ticks, keyed by correlation-key token."""
         return f"{self.prefix}.signals"
 
     @property
@@ -34,21 +50,40 @@ class TopicNames:
         return f"{self.prefix}.incidents"
 
     @property
+    def service_status(self) -> str:
+        """Compacted: current status per service."""
+        return f"{self.prefix}.service-status"
+
+    @property
     def dlq(self) -> str:
         """Rejected input, verbatim, with the reason in headers."""
         return f"{self.prefix}.dlq"
 
+    @property
+    def inputs(self) -> list[str]:
+        return [self.alerts, self.checks, self.reports, self.commands]
+
+    @property
+    def pipeline(self) -> set[str]:
+        """Topics whose messages are work in flight (drained before a graceful stop)."""
+        return {*self.inputs, self.signals, self.incidents}
+
     def all(self) -> list[str]:
-        return [self.alerts, self.signals, self.incidents, self.dlq]
+        return [*self.inputs, self.signals, self.incidents, self.service_status, self.dlq]
 
 
-async def ensure_topics(bootstrap_servers: str, names: list[str], partitions: int) -> None:
-    """Create any of ``names`` that do not exist yet, with ``partitions`` partitions."""
+async def ensure_topics(bootstrap_servers: str, names: TopicNames, partitions: int) -> None:
+    """Create any missing tocsin topic, with ``partitions`` partitions."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(n, partitions, 1) for n in names if n not in existing]
+        configs = {names.service_status: {"cleanup.policy": "compact"}}
+        missing = [
+            NewTopic(name, partitions, 1, topic_configs=configs.get(name, {}))
+            for name in names.all()
+            if name not in existing
+        ]
         if missing:
             try:
                 await admin.create_topics(missing)

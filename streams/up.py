@@ -51,10 +51,8 @@ def run_up(settings: Settings) -> None:
             log.info("applied ClickHouse migrations: %s", ", ".join(applied))
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        loop.run_until_complete(
-            ensure_topics(settings.bootstrap_servers, TopicNames(settings.topic_prefix).all(), settings.partitions)
-        )
+        names = TopicNames(settings.topic_prefix)
+        loop.run_until_complete(ensure_topics(settings.bootstrap_servers, names, settings.partitions))
         app = create_app(settings, EventWriter(client, settings.database))
         print(banner(settings), flush=True)
-        names = TopicNames(settings.topic_prefix)
-        run_blocking(app, loop, {names.alerts, names.signals, names.incidents}, settings.drain_seconds)
+        run_blocking(app, loop, names.pipeline, settings.drain_seconds)

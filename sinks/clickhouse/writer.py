@@ -10,11 +10,15 @@ ClickHouse outage becomes backpressure, never loss.
 import asyncio
 import hashlib
 import logging
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+import orjson
 from clickhouse_connect.driver.client import Client
-from tenacity import AsyncRetrying, before_sleep_log, wait_random_exponential
+from tenacity import AsyncRetrying, RetryCallState, wait_random_exponential
+
+from sinks.clickhouse.metrics import SINK_BACKLOG, SINK_BATCH_ROWS, SINK_BATCH_SECONDS, SINK_FAILURES
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +28,22 @@ COLUMNS = (
     "seq",
     "kind",
     "at",
-    "service",
-    "title",
-    "fingerprint",
+    "severity",
     "status",
+    "service",
+    "services",
+    "title",
+    "reasons",
+    "fingerprints",
+    "fingerprint",
+    "actor",
+    "runbook_url",
+    "root_cause",
+    "detected_at",
+    "acknowledged_at",
+    "resolved_at",
+    "closed_at",
+    "details",
     "schema_version",
 )
 
@@ -37,21 +53,49 @@ def dedup_token(rows: Sequence[list]) -> str:
     return hashlib.sha256("\n".join(row[0] for row in rows).encode()).hexdigest()
 
 
+def _time(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
 def to_row(event: dict) -> list:
     """One ``incident_events`` row from a lifecycle event as published on Kafka."""
-    at = datetime.fromisoformat(event["at"].replace("Z", "+00:00")).astimezone(UTC)
     return [
         event["event_id"],
         event["incident_id"],
-        event["seq"],
+        int(event["seq"]),
         event["kind"],
-        at,
-        event["service"],
-        event["title"],
-        event["fingerprint"],
+        _time(event["at"]),
+        event["severity"],
         event["status"],
-        event["schema"],
+        event["service"],
+        list(event["services"]),
+        event["title"],
+        orjson.dumps(event["reasons"]).decode(),
+        list(event["fingerprints"]),
+        event["fingerprint"],
+        event["actor"],
+        event["runbook_url"],
+        event["root_cause"],
+        _time(event["detected_at"]),
+        _time(event["acknowledged_at"]),
+        _time(event["resolved_at"]),
+        _time(event["closed_at"]),
+        {str(k): str(v) for k, v in event["details"].items()},
+        int(event["schema"]),
     ]
+
+
+def _log_retry(state: RetryCallState) -> None:
+    SINK_FAILURES.inc()
+    SINK_BACKLOG.set(1)
+    log.warning(
+        "ClickHouse write failed (attempt %d, retrying in %.1fs, input is held back): %r",
+        state.attempt_number,
+        state.next_action.sleep if state.next_action else 0,
+        state.outcome.exception(),
+    )
 
 
 class EventWriter:
@@ -74,11 +118,13 @@ class EventWriter:
         """Insert rows made by ``to_row``, retrying until ClickHouse accepts them."""
         if not rows:
             return
+        started = time.monotonic()
         retrying = AsyncRetrying(
-            wait=wait_random_exponential(multiplier=0.2, max=self.max_backoff),
-            before_sleep=before_sleep_log(log, logging.WARNING),
-            reraise=True,
+            wait=wait_random_exponential(multiplier=0.2, max=self.max_backoff), before_sleep=_log_retry, reraise=True
         )
         async for attempt in retrying:
             with attempt:
                 await asyncio.to_thread(self.write_sync, rows)
+        SINK_BACKLOG.set(0)
+        SINK_BATCH_ROWS.observe(len(rows))
+        SINK_BATCH_SECONDS.observe(time.monotonic() - started)

@@ -1,27 +1,49 @@
-"""Correlate agent: applies the incident engine per correlation key, state in a Faust table.
+"""Correlate agent: the incident engine on Faust, state in a table keyed by key token.
 
-Order matters for crash safety: lifecycle events are published and acknowledged *before*
-the new state is written to the table. A crash in between replays the input against the
-old state and re-emits byte-identical events (same ``event_id``), which downstream
-collapses; the reverse order could lose them.
+It folds a batch of messages (``take_events``): each touched key's state is read once,
+every input and timer tick of the batch is applied in offset order, then
+
+1. lifecycle events are published and acknowledged, then service-status changes,
+2. only then is each touched key's new state written to the table, once.
+
+A crash between 1 and 2 replays the batch against the old state and re-emits
+byte-identical events (same ``event_id``), which downstream collapses. A crash after 2 but
+before the offsets commit replays inputs the state already holds, and the engine treats
+those as no-ops. Timer ticks travel through the same topic (one per owned partition), so
+they are ordered with the inputs and replayed like them; a breach is recorded in the state
+and emitted once, whatever restarts or rebalances happen.
 """
 
 import logging
+import time
+import weakref
+from collections import Counter
+from dataclasses import dataclass, field
 
 import faust
 import orjson
+from aiokafka.partitioner import DefaultPartitioner
+from faust.streams import _current_event
+from faust.types import EventT
 
-from models.engine import step
+from models.engine import step, tick
 from models.errors import Reason, Rejection
-from models.incident import KeyState
-from models.signal import Signal
+from models.lifecycle import EventKind, LifecycleEvent
+from models.policy import Policy
+from models.service_status import changed_statuses, service_statuses
+from models.state import Decision, KeyState, Outcome
+from models.timers import next_due
+from models.timestamps import format_ms
+from streams import metrics
+from streams.codec import TICK, decode, encode_tick
 from streams.dlq import dead_letter
 
 log = logging.getLogger(__name__)
 
-#: How correlation keys are encoded on the signals topic and the table changelog; both must
-#: match so that a key lands on the same partition in each.
+#: How key tokens are encoded on the signals topic and the table changelog; both must match
+#: so that a key lands on the same partition in each.
 KEY_SERIALIZER = "json"
+_PARTITIONER = DefaultPartitioner()
 
 
 def incident_table(app: faust.App, partitions: int) -> faust.Table:
@@ -36,23 +58,169 @@ def incident_table(app: faust.App, partitions: int) -> faust.Table:
     )
 
 
+def partition_of(token: str, partitions: int) -> int:
+    """The signals-topic partition the producer picks for ``token`` (murmur2 of its JSON bytes)."""
+    return _PARTITIONER(f'"{token}"'.encode(), list(range(partitions)), list(range(partitions)))
+
+
+@dataclass
+class Batch:
+    """The working set of one batch: states read once, events and rejections in order."""
+
+    states: dict[str, KeyState] = field(default_factory=dict)
+    before: dict[str, dict] = field(default_factory=dict)
+    carriers: dict[str, EventT] = field(default_factory=dict)
+    events: list[LifecycleEvent] = field(default_factory=list)
+    arrivals: list[int] = field(default_factory=list)
+    refused: list[tuple[EventT, dict, Decision]] = field(default_factory=list)
+    open_before: Counter = field(default_factory=Counter)
+
+
+class Correlator:
+    def __init__(self, table: faust.Table, policy: Policy, partitions: int) -> None:
+        self.table = table
+        self.policy = policy
+        self.partitions = partitions
+        self.due: dict[str, int] = {}
+        self.scanned: set[int] = set()
+
+    def forget_partitions(self, partitions: set[int]) -> None:
+        """After a rebalance, rescan owned partitions before trusting the due index."""
+        self.scanned -= partitions
+
+    def load(self, batch: Batch, token: str, carrier: EventT) -> KeyState:
+        if token not in batch.states:
+            state = KeyState.from_dict(self.table.get(token))
+            batch.states[token] = state
+            batch.before[token] = service_statuses(state)
+            batch.open_before += open_by_severity({token: state})
+        batch.carriers[token] = carrier
+        return batch.states[token]
+
+    def apply_inputs(self, batch: Batch, event: EventT, message: dict) -> None:
+        token, now = event.key, message["now"]
+        state = self.load(batch, token, event)
+        for item in message["items"]:
+            state, emitted, decision = step(state, item, now, self.policy, key=message["key"])
+            batch.events += emitted
+            metrics.INPUTS.labels(event.message.topic, str(decision.outcome)).inc()
+            if decision.outcome is Outcome.REJECTED:
+                batch.refused.append((event, item.to_dict(), decision))
+        batch.states[token] = state
+        batch.arrivals.append(now)
+
+    def apply_tick(self, batch: Batch, event: EventT, now: int) -> None:
+        partition = event.message.partition
+        if partition not in self.scanned:
+            self._scan(partition)
+        due = [t for t, at in self.due.items() if 0 < at <= now and partition_of(t, self.partitions) == partition]
+        for token in due:
+            state = self.load(batch, token, event)
+            state, emitted, _ = tick(state, now, self.policy)
+            batch.states[token] = state
+            batch.events += emitted
+
+    def _scan(self, partition: int) -> None:
+        for token in list(self.table.keys()):
+            if partition_of(token, self.partitions) == partition:
+                self.due[token] = next_due(KeyState.from_dict(self.table.get(token)), self.policy)
+        self.scanned.add(partition)
+
+    def commit_states(self, batch: Batch) -> None:
+        """Write each touched key once, as if while processing one of its own messages."""
+        for token, state in batch.states.items():
+            _current_event.set(weakref.ref(batch.carriers[token]))  # stores pick the partition from it
+            self.table[token] = state.to_dict()
+            self.due[token] = next_due(state, self.policy)
+        _current_event.set(None)
+
+
+def status_changes(batch: Batch) -> list[tuple[str, str]]:
+    changes: dict[str, str] = {}
+    for token, state in batch.states.items():
+        changes.update({s: str(v) for s, v in changed_statuses(batch.before[token], service_statuses(state)).items()})
+    return sorted(changes.items())
+
+
+def record_metrics(batch: Batch) -> None:
+    for event in batch.events:
+        metrics.LIFECYCLE_EVENTS.labels(str(event.kind), event.severity).inc()
+        if event.kind is EventKind.ACKNOWLEDGED:
+            metrics.RESPONSE_SECONDS.labels(event.severity).observe((event.acknowledged_at - event.detected_at) / 1000)
+        elif event.kind is EventKind.RESOLVED:
+            metrics.RESOLUTION_SECONDS.labels(event.severity).observe((event.resolved_at - event.detected_at) / 1000)
+    wall = time.time() * 1000
+    for arrival in batch.arrivals:
+        metrics.PROCESSING_SECONDS.observe(max(0.0, (wall - arrival) / 1000))
+
+
+def open_by_severity(states: dict[str, KeyState]) -> Counter:
+    return Counter(i.severity for s in states.values() for i in s.incidents.values() if i.status.is_open)
+
+
 def register(
-    app: faust.App, signals: faust.TopicT, incidents: faust.TopicT, dlq: faust.TopicT, table: faust.Table
-) -> None:
+    app: faust.App,
+    signals: faust.TopicT,
+    incidents: faust.TopicT,
+    status: faust.TopicT,
+    dlq: faust.TopicT,
+    table: faust.Table,
+    policy: Policy,
+    partitions: int,
+    *,
+    batch_size: int = 500,
+    batch_seconds: float = 0.02,
+    tick_seconds: float = 1.0,
+) -> Correlator:
+    correlator = Correlator(table, policy, partitions)
+
+    async def publish(batch: Batch) -> None:
+        futures = [await incidents.send(key=e.incident_id, value=orjson.dumps(e.to_dict())) for e in batch.events]
+        updated = format_ms(max(batch.arrivals)) if batch.arrivals else None
+        for service, value in status_changes(batch):
+            body = {"service": service, "status": value, "updated_at": updated}
+            futures.append(await status.send(key=service, value=orjson.dumps(body)))
+        for future in futures:
+            await future
+        for event, item, decision in batch.refused:
+            rejection = Rejection(Reason.UNKNOWN_INCIDENT, f"no incident {decision.incident_id} here")
+            await dead_letter(dlq, orjson.dumps(item), rejection, event)
+        record_metrics(batch)
+
+    async def fold(events: list[EventT]) -> Batch:
+        batch = Batch()
+        for event in events:
+            try:
+                message = decode(event.value)
+                if message.get("type") == TICK:
+                    correlator.apply_tick(batch, event, message["now"])
+                else:
+                    correlator.apply_inputs(batch, event, message)
+            except Exception as exc:  # one bad record must not stop the stream
+                log.exception("correlate failed on %s@%d", event.message.partition, event.message.offset)
+                await dead_letter(dlq, event.value, Rejection(Reason.INTERNAL_ERROR, repr(exc)), event)
+        return batch
+
     @app.agent(signals, name="correlate")
     async def correlate(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            try:
-                key = event.key
-                state = KeyState.from_dict(table.get(key))
-                emitted = []
-                for data in orjson.loads(event.value):
-                    state, events = step(state, key, Signal.from_dict(data))
-                    emitted += events
-                futures = [await incidents.send(key=e.incident_id, value=orjson.dumps(e.to_dict())) for e in emitted]
-                for future in futures:
-                    await future
-                table[key] = state.to_dict()
-            except Exception as exc:  # one bad record must not stop the stream
-                log.exception("correlate failed on offset %d", event.message.offset)
-                await dead_letter(dlq, event.value, Rejection(Reason.INTERNAL_ERROR, repr(exc)), event)
+        async for events in stream.take_events(batch_size, within=batch_seconds):
+            batch = await fold(events)
+            await publish(batch)
+            correlator.commit_states(batch)
+            after = open_by_severity(batch.states)
+            for severity in set(batch.open_before) | set(after):
+                metrics.OPEN_INCIDENTS.labels(severity).inc(after[severity] - batch.open_before[severity])
+
+    @app.timer(interval=tick_seconds, name="tick")
+    async def send_ticks() -> None:
+        """One tick per owned partition: timers flow through Kafka, ordered with the inputs."""
+        owned = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == signals.get_topic_name()}
+        now = int(time.time() * 1000)
+        for partition in sorted(owned):
+            await signals.send(value=encode_tick(now), partition=partition)
+
+    @app.on_partitions_revoked.connect
+    async def on_revoked(sender: object, revoked: set, **kwargs: object) -> None:
+        correlator.forget_partitions({tp.partition for tp in revoked if tp.topic == signals.get_topic_name()})
+
+    return correlator

@@ -1,13 +1,18 @@
-"""``GET /healthz`` (the process serves) and ``GET /readyz`` (partitions assigned, tables recovered)."""
+"""``GET /healthz`` (the process serves), ``GET /readyz`` (partitions assigned, tables
+recovered) and ``GET /metrics`` (Prometheus exposition)."""
 
 import faust
 from faust.web import Request, Response, View
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from streams.metrics import RECOVERY_COMPLETE
 
 
 def is_ready(app: faust.App) -> bool:
     """Ready once the consumer owns partitions and every table finished recovery."""
-    consumer = app.consumer
-    return not app.rebalancing and bool(consumer.assignment()) and app.tables.recovery.completed.is_set()
+    recovered = app.tables.recovery.completed.is_set()
+    RECOVERY_COMPLETE.set(1 if recovered else 0)
+    return not app.rebalancing and bool(app.consumer.assignment()) and recovered
 
 
 def register(app: faust.App) -> None:
@@ -21,3 +26,9 @@ def register(app: faust.App) -> None:
         async def get(self, request: Request) -> Response:
             ready = is_ready(app)
             return self.json({"ready": ready}, status=200 if ready else 503)
+
+    @app.page("/metrics")
+    class Metrics(View):
+        async def get(self, request: Request) -> Response:
+            is_ready(app)
+            return self.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])

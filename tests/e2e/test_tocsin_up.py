@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -56,6 +57,10 @@ def dump(data_dir: Path, sql: str) -> list[dict]:
     return [json.loads(line) for line in output.splitlines()]
 
 
+def rfc3339(moment: datetime, ms: bool = False) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + (".000Z" if ms else "Z")
+
+
 def start_up(data_dir: Path) -> tuple[subprocess.Popen, str, str]:
     """Start ``tocsin up`` in its own session, as a terminal would; return it, its URL and broker."""
     port = free_port()
@@ -82,22 +87,25 @@ def test_up_with_real_alertmanager(tmp_path: Path) -> None:
     try:
         with Alertmanager(tmp_path, f"{url}/v1/alertmanager") as am:
             labels = {"alertname": "SystemDown", "service": "apex-api", "job": "apex-api", "severity": "critical"}
+            started_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
             alert = {
                 "labels": labels,
                 "annotations": {"summary": "API service is down"},
-                "startsAt": "2025-01-27T14:00:00Z",
+                "startsAt": rfc3339(started_at),
             }
             am.post_alerts([alert])
             records = asyncio.run(read_topic(broker, "tocsin.incidents", 1, timeout=30))
             opened = orjson.loads(records[0].value)
             assert (opened["kind"], opened["service"], opened["title"]) == ("opened", "apex-api", "API service is down")
             assert opened["fingerprint"] == am.fingerprints()["SystemDown"]
-            assert opened["at"] == "2025-01-27T14:00:00.000Z"
+            assert (opened["at"], opened["severity"]) == (rfc3339(started_at, ms=True), "P0")
 
-            am.post_alerts([{**alert, "endsAt": "2025-01-27T14:45:00Z"}])
-            records = asyncio.run(read_topic(broker, "tocsin.incidents", 2, timeout=30))
-            resolved = orjson.loads(max(records, key=lambda r: orjson.loads(r.value)["seq"]).value)
-            assert (resolved["kind"], resolved["at"]) == ("resolved", "2025-01-27T14:45:00.000Z")
+            ended_at = started_at + timedelta(seconds=30)
+            am.post_alerts([{**alert, "endsAt": rfc3339(ended_at)}])
+            records = asyncio.run(read_topic(broker, "tocsin.incidents", 3, timeout=30))
+            events = sorted((orjson.loads(r.value) for r in records), key=lambda e: e["seq"])
+            assert [e["kind"] for e in events] == ["opened", "signal_resolved", "resolved"]
+            assert events[-1]["at"] == rfc3339(ended_at, ms=True)
 
         started = children(up.pid)
         assert started, "tocsin up should run the embedded broker as a child"
@@ -110,7 +118,7 @@ def test_up_with_real_alertmanager(tmp_path: Path) -> None:
             up.wait()
 
     rows = dump(tmp_path / "data", "SELECT kind, seq, incident_id FROM tocsin.incident_events FINAL ORDER BY seq")
-    assert [(r["kind"], r["seq"]) for r in rows] == [("opened", 1), ("resolved", 2)]
+    assert [(r["kind"], r["seq"]) for r in rows] == [("opened", 1), ("signal_resolved", 2), ("resolved", 3)]
     assert rows[0]["incident_id"] == opened["incident_id"]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 import faust
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from clickhouse_connect.driver.client import Client
 
 from sinks.clickhouse.writer import EventWriter
@@ -26,7 +26,7 @@ from streams.worker import start_in_loop
 @asynccontextmanager
 async def running_tocsin(settings: Settings, client: Client) -> AsyncIterator[faust.App]:
     """Start the full topology for ``settings`` and stop it afterwards."""
-    await ensure_topics(settings.bootstrap_servers, TopicNames(settings.topic_prefix).all(), settings.partitions)
+    await ensure_topics(settings.bootstrap_servers, TopicNames(settings.topic_prefix), settings.partitions)
     app = create_app(settings, EventWriter(client, settings.database))
     worker = await start_in_loop(app)
     try:
@@ -79,3 +79,31 @@ async def read_topic(bootstrap: str, topic: str, expected: int, timeout: float =
     finally:
         await consumer.stop()
     return records
+
+
+async def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None = None) -> None:
+    """Publish one raw record, as an upstream producer would."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=key)
+    finally:
+        await producer.stop()
+
+
+def events_of(clickhouse: Client, database: str) -> list[dict]:
+    """Lifecycle events in ClickHouse, duplicates collapsed, in incident then seq order."""
+    return query_rows(
+        clickhouse,
+        f"SELECT event_id, incident_id, seq, kind, at, severity, status, service, details, actor, reasons "
+        f"FROM {database}.incident_events FINAL ORDER BY incident_id, seq",
+    )
+
+
+async def wait_for_events(clickhouse: Client, database: str, count: int, timeout: float = 30) -> list[dict]:
+    """Wait until ClickHouse holds at least ``count`` events."""
+    return await wait_for(
+        lambda: (rows := events_of(clickhouse, database)) and len(rows) >= count and rows,
+        timeout,
+        f"{count} lifecycle events in ClickHouse",
+    )

@@ -140,3 +140,17 @@ def incidents(outcome: Outcome) -> set:
 def test_shuffling_within_the_reorder_tolerance_gives_the_same_incidents(items: list, rnd: random.Random) -> None:
     jittered = sorted(items, key=lambda s: s.at + rnd.randrange(TOLERANCE))
     assert incidents(run(jittered)) == incidents(run(items))
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(activations(), st.integers(0, 10 * 24 * 60))
+def test_no_timer_fires_before_next_due(items: list, minutes_later: int) -> None:
+    from models.engine import tick
+    from models.timers import next_due
+
+    state = run(items).state
+    due = next_due(state, POLICY)
+    probe = T0 + minutes_later * MIN
+    _, events, _ = tick(state, probe, POLICY)
+    if events:
+        assert due and probe >= due, "a timer fired before next_due said it could"

@@ -1,0 +1,33 @@
+"""tocsin's own Prometheus metrics (served at ``GET /metrics``).
+
+Names follow Prometheus conventions; labels are bounded sets (topics, outcomes, reasons,
+kinds, severities) — never fingerprints or incident ids.
+"""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+INPUTS = Counter("tocsin_inputs_total", "Inputs processed, by topic and outcome.", ["topic", "outcome"])
+DEAD_LETTERS = Counter("tocsin_dead_letters_total", "Inputs sent to the dead-letter topic.", ["topic", "reason"])
+LIFECYCLE_EVENTS = Counter(
+    "tocsin_lifecycle_events_total", "Lifecycle events published, by kind and severity.", ["kind", "severity"]
+)
+OPEN_INCIDENTS = Gauge("tocsin_open_incidents", "Open incidents owned by this worker, by severity.", ["severity"])
+PROCESSING_SECONDS = Histogram(
+    "tocsin_processing_seconds",
+    "From an input's arrival on Kafka to its lifecycle events being published.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+RESPONSE_SECONDS = Histogram(
+    "tocsin_incident_response_seconds",
+    "Detection to acknowledgement, by severity (MTTA).",
+    ["severity"],
+    buckets=(60, 300, 900, 1800, 3600, 4 * 3600, 24 * 3600, 7 * 86400),
+)
+RESOLUTION_SECONDS = Histogram(
+    "tocsin_incident_resolution_seconds",
+    "Detection to resolution, by severity (MTTR).",
+    ["severity"],
+    buckets=(300, 900, 3600, 4 * 3600, 24 * 3600, 3 * 86400, 7 * 86400),
+)
+CONSUMER_LAG = Gauge("tocsin_consumer_lag_messages", "Messages not yet processed, by topic.", ["topic"])
+RECOVERY_COMPLETE = Gauge("tocsin_table_recovery_complete", "1 once state tables finished recovery.")
