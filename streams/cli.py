@@ -1,10 +1,48 @@
-"""The ``tocsin`` command line."""
+"""The ``tocsin`` command line: run it, feed it, act on incidents, read policy."""
 
+import getpass
+import os
+import sys
 from pathlib import Path
 
 import click
+import orjson
 
-from streams.settings import DEFAULT_DATA_DIR, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, from_env
+from streams.settings import DEFAULT_DATA_DIR, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, Settings, from_env
+
+LIVE_URL = f"http://{DEFAULT_HTTP_HOST}:{DEFAULT_HTTP_PORT}"
+
+
+def service_options(function: object) -> object:
+    """Flags shared by ``up`` and ``worker``; each overrides its ``TOCSIN_*`` variable."""
+    options = [
+        click.option("--data-dir", type=click.Path(path_type=Path), help=f"State directory [{DEFAULT_DATA_DIR}]."),
+        click.option("--http-host", help=f"HTTP bind address [{DEFAULT_HTTP_HOST}]."),
+        click.option("--http-port", type=int, help=f"HTTP port [{DEFAULT_HTTP_PORT}]."),
+        click.option("--broker", help="kafka://host:port of the Kafka cluster."),
+        click.option("--clickhouse", help="ClickHouse DSN: chdb:///dir or http(s)://user:pass@host:8123."),
+        click.option("--database", help="ClickHouse database [tocsin]."),
+        click.option("--partitions", type=int, help="Partitions of topics tocsin creates [4]."),
+        click.option("--topic-prefix", help="Prefix of topic names [tocsin]."),
+        click.option(
+            "--policy",
+            "policy_file",
+            type=click.Path(exists=True, dir_okay=False),
+            help="Incident policy YAML (see `tocsin policy`).",
+        ),
+        click.option("--store", help="Faust table store: memory:// or rocksdb://."),
+        click.option("--app-id", help="Consumer group and table namespace [tocsin]."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def settings_from(**flags: object) -> Settings:
+    try:
+        return from_env().with_(**flags)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @click.group()
@@ -13,39 +51,151 @@ def main() -> None:
 
 
 @main.command()
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_DATA_DIR,
-    show_default=True,
-    help="Where the embedded ClickHouse (and Faust state) live.",
-)
-@click.option("--http-host", default=DEFAULT_HTTP_HOST, show_default=True, help="Address the HTTP server binds.")
-@click.option("--http-port", type=int, default=DEFAULT_HTTP_PORT, show_default=True)
-@click.option("--broker", default="", help="kafka://host:port of an external broker; default: start the embedded one.")
-@click.option(
-    "--clickhouse",
-    default="",
-    help="ClickHouse DSN (chdb:///dir, http(s)://…); default: embedded chDB under --data-dir.",
-)
-@click.option("--database", default="tocsin", show_default=True, help="ClickHouse database.")
-@click.option("--partitions", type=int, default=4, show_default=True, help="Partitions of topics tocsin creates.")
-def up(
-    data_dir: Path, http_host: str, http_port: int, broker: str, clickhouse: str, database: str, partitions: int
-) -> None:
-    """Run the whole pipeline: broker and ClickHouse (embedded unless given), worker, HTTP."""
+@service_options
+def up(**flags: object) -> None:
+    """Run everything: broker and ClickHouse (embedded unless given), worker, HTTP."""
     from streams.up import run_up
 
-    settings = from_env().with_(
-        data_dir=data_dir,
-        http_host=http_host,
-        http_port=http_port,
-        broker=broker,
-        clickhouse=clickhouse,
-        database=database,
-        partitions=partitions,
-    )
-    run_up(settings)
+    run_up(settings_from(**flags))
+
+
+@main.command()
+@service_options
+def worker(**flags: object) -> None:
+    """Run a worker against an external Kafka and ClickHouse (production)."""
+    from streams.up import run_external
+
+    settings = settings_from(**flags)
+    if not flags.get("store") and "TOCSIN_STORE" not in os.environ:
+        settings = settings.with_(store="rocksdb://")
+    run_external(settings)
+
+
+@main.command()
+@click.option("--clickhouse", help="ClickHouse DSN [TOCSIN_CLICKHOUSE or the embedded one under --data-dir].")
+@click.option("--database", help="ClickHouse database [tocsin].")
+@click.option("--data-dir", type=click.Path(path_type=Path))
+def migrate(clickhouse: str | None, database: str | None, data_dir: Path | None) -> None:
+    """Apply pending ClickHouse schema migrations."""
+    from sinks.clickhouse.client import embedded_dsn, open_client
+    from sinks.clickhouse.migrate import migrate as apply
+
+    settings = settings_from(clickhouse=clickhouse, database=database, data_dir=data_dir)
+    client = open_client(settings.clickhouse or embedded_dsn(settings.data_dir))
+    applied = apply(client, settings.database)
+    click.echo(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
+
+
+@main.command()
+@click.argument("source", type=click.File("rb"), default="-")
+@click.option("--broker", help="kafka://host:port; default: POST to the running instance (--url).")
+@click.option("--url", default=LIVE_URL, show_default=True, help="A running tocsin's HTTP address.")
+@click.option("--topic-prefix", help="Prefix of topic names [tocsin].")
+def send(source: object, broker: str | None, url: str, topic_prefix: str | None) -> None:
+    """Publish a JSONL file of inputs (alerts, checks, reports, commands) to the right topics."""
+    from streams.send import send_lines
+
+    settings = settings_from(broker=broker, topic_prefix=topic_prefix)
+    counts = send_lines(source.read().splitlines(), settings, url, via_kafka=bool(broker))
+    click.echo(", ".join(f"{n} {kind}" for kind, n in counts.items()) or "nothing to send")
+
+
+def command_options(function: object) -> object:
+    options = [
+        click.argument("incident_id"),
+        click.option("--actor", default=getpass.getuser, show_default="your user name"),
+        click.option("--url", default=LIVE_URL, show_default=True, help="A running tocsin's HTTP address."),
+        click.option("--token", envvar="TOCSIN_API_TOKEN", help="Bearer token, if the API requires one."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _act(action: str, incident_id: str, actor: str, url: str, token: str | None, **fields: object) -> None:
+    from streams.client import post_json
+
+    body = {"actor": actor, **{k: v for k, v in fields.items() if v}}
+    status, answer = post_json(f"{url}/v1/incidents/{incident_id}/{action}", body, token)
+    if status != 202:
+        click.echo(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode(), err=True)
+        sys.exit(1)
+    click.echo(f"{action}: accepted for {incident_id}")
+
+
+@main.command()
+@command_options
+def ack(incident_id: str, actor: str, url: str, token: str | None) -> None:
+    """Acknowledge an incident."""
+    _act("ack", incident_id, actor, url, token)
+
+
+@main.command()
+@command_options
+@click.option(
+    "--role", required=True, type=click.Choice(["incident_commander", "technical_lead", "communications", "operations"])
+)
+@click.option("--assignee", required=True)
+def assign(incident_id: str, actor: str, url: str, token: str | None, role: str, assignee: str) -> None:
+    """Assign a response role."""
+    _act("assign", incident_id, actor, url, token, role=role, assignee=assignee)
+
+
+@main.command()
+@command_options
+@click.argument("text")
+def note(incident_id: str, actor: str, url: str, token: str | None, text: str) -> None:
+    """Add a note to the timeline."""
+    _act("note", incident_id, actor, url, token, text=text)
+
+
+@main.command()
+@command_options
+@click.argument("severity", type=click.Choice(["P0", "P1", "P2", "P3", "auto"]))
+def severity(incident_id: str, actor: str, url: str, token: str | None, severity: str) -> None:
+    """Set the severity by hand (``auto`` hands it back to the rules)."""
+    _act("severity", incident_id, actor, url, token, severity=severity)
+
+
+@main.command()
+@command_options
+@click.option("--text", default="")
+def resolve(incident_id: str, actor: str, url: str, token: str | None, text: str) -> None:
+    """Resolve an incident."""
+    _act("resolve", incident_id, actor, url, token, text=text)
+
+
+@main.command()
+@command_options
+@click.option("--text", default="")
+def reopen(incident_id: str, actor: str, url: str, token: str | None, text: str) -> None:
+    """Reopen a resolved or closed incident."""
+    _act("reopen", incident_id, actor, url, token, text=text)
+
+
+@main.command()
+@command_options
+@click.option("--postmortem-url", default="")
+def close(incident_id: str, actor: str, url: str, token: str | None, postmortem_url: str) -> None:
+    """Close an incident, optionally linking its post-mortem."""
+    _act("close", incident_id, actor, url, token, postmortem_url=postmortem_url)
+
+
+@main.command()
+@click.option("--check", "check_file", type=click.Path(exists=True, dir_okay=False), help="Validate this file.")
+def policy(check_file: str | None) -> None:
+    """Print the default incident policy, or validate a policy file."""
+    from models.default_policy import DEFAULT_POLICY_YAML
+    from models.policy import PolicyError, load_policy
+
+    if not check_file:
+        click.echo(DEFAULT_POLICY_YAML, nl=False)
+        return
+    try:
+        load_policy(Path(check_file).read_text())
+    except PolicyError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{check_file}: valid")
 
 
 if __name__ == "__main__":

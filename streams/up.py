@@ -1,8 +1,7 @@
-"""``tocsin up``: the whole pipeline in one process, on embedded defaults unless told otherwise.
+"""Running tocsin: ``tocsin up`` (embedded defaults) and ``tocsin worker`` (external services).
 
-Starts what is missing (the Tansu broker, chDB under the data dir), applies the ClickHouse
-schema, creates topics, then runs the worker with its HTTP server until SIGINT/SIGTERM, and
-stops everything it started on the way out.
+Both apply the ClickHouse schema, create the topics, then run the worker with its HTTP
+server until SIGINT/SIGTERM, drain in-flight work, and stop everything they started.
 """
 
 import asyncio
@@ -26,7 +25,9 @@ def banner(settings: Settings) -> str:
     return (
         f"tocsin is up.\n"
         f"  Alertmanager webhook: POST {url}/v1/alertmanager\n"
-        f"  health:               GET  {url}/healthz  {url}/readyz\n"
+        f"  other inputs:         POST {url}/v1/events  {url}/v1/checks  {url}/v1/reports\n"
+        f"  incidents:            GET  {url}/v1/incidents   (tocsin incidents / tocsin ack …)\n"
+        f"  health, metrics:      GET  {url}/healthz  {url}/readyz  {url}/metrics\n"
         f"  broker:               {settings.broker}\n"
         f"  ClickHouse:           {settings.clickhouse} (database {settings.database})\n"
         f"Point Alertmanager at it with a receiver:\n"
@@ -35,8 +36,24 @@ def banner(settings: Settings) -> str:
     )
 
 
+def run_worker(settings: Settings, stack: ExitStack) -> None:
+    """Schema, topics, then the worker until a signal; ``stack`` closes what was started."""
+    client = open_client(settings.clickhouse)
+    stack.callback(client.close)
+    applied = migrate(client, settings.database)
+    if applied:
+        log.info("applied ClickHouse migrations: %s", ", ".join(applied))
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    names = TopicNames(settings.topic_prefix)
+    loop.run_until_complete(ensure_topics(settings.bootstrap_servers, names, settings.partitions))
+    app = create_app(settings, EventWriter(client, settings.database))
+    print(banner(settings), flush=True)
+    run_blocking(app, loop, names.pipeline, settings.drain_seconds)
+
+
 def run_up(settings: Settings) -> None:
-    """Run tocsin until interrupted; never leaves a process it started behind."""
+    """Run tocsin on embedded defaults where nothing else is given; leaves no process behind."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         if not settings.broker:
@@ -44,15 +61,14 @@ def run_up(settings: Settings) -> None:
             settings = settings.with_(broker=broker.url, fast_group_join=True)
         if not settings.clickhouse:
             settings = settings.with_(clickhouse=embedded_dsn(settings.data_dir))
-        client = open_client(settings.clickhouse)
-        stack.callback(client.close)
-        applied = migrate(client, settings.database)
-        if applied:
-            log.info("applied ClickHouse migrations: %s", ", ".join(applied))
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        names = TopicNames(settings.topic_prefix)
-        loop.run_until_complete(ensure_topics(settings.bootstrap_servers, names, settings.partitions))
-        app = create_app(settings, EventWriter(client, settings.database))
-        print(banner(settings), flush=True)
-        run_blocking(app, loop, names.pipeline, settings.drain_seconds)
+        run_worker(settings, stack)
+
+
+def run_external(settings: Settings) -> None:
+    """``tocsin worker``: a broker and ClickHouse must be given (flags or environment)."""
+    missing = [name for name in ("broker", "clickhouse") if not getattr(settings, name)]
+    if missing:
+        raise SystemExit(f"tocsin worker needs {' and '.join(missing)} (flags or TOCSIN_* environment)")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        run_worker(settings, stack)
