@@ -15,6 +15,7 @@ then passed down as plain values.
 | `TOCSIN_API_TOKEN` | — | none | bearer token required by the HTTP API |
 | `TOCSIN_STORE` | `--store` | `memory://` (`up`), `rocksdb://` (`worker`) | Faust table store |
 | `TOCSIN_APP_ID` | `--app-id` | `tocsin` | consumer group and table namespace |
+| `TOCSIN_FAST_GROUP_JOIN` | — | off (on for `up`) | 6 s session/rebalance timeouts: quick joins, quick failover |
 """
 
 import os
@@ -97,7 +98,18 @@ _ENV = {
     "api_token": "TOCSIN_API_TOKEN",
     "store": "TOCSIN_STORE",
     "app_id": "TOCSIN_APP_ID",
+    "fast_group_join": "TOCSIN_FAST_GROUP_JOIN",
 }
+
+
+def _typed(kind: object, text: str) -> object:
+    if kind in (bool, "bool"):
+        return text.lower() in ("1", "true", "yes", "on")
+    if kind in (int, "int"):
+        return int(text)
+    if kind in (Path, "Path"):
+        return Path(text)
+    return text
 
 
 def from_env(environ: dict[str, str] | None = None) -> Settings:
@@ -107,10 +119,5 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
     changes: dict[str, object] = {}
     for name, variable in _ENV.items():
         if env.get(variable):
-            kind = types[name]
-            changes[name] = (
-                int(env[variable])
-                if kind in (int, "int")
-                else (Path(env[variable]) if kind in (Path, "Path") else env[variable])
-            )
+            changes[name] = _typed(types[name], env[variable])
     return Settings().with_(**changes)

@@ -1,0 +1,134 @@
+"""A worker killed with SIGKILL mid-stream and restarted loses and duplicates nothing.
+
+The worker runs as ``tocsin worker`` in its own process (so it can be killed), on the
+session's real Tansu broker, with its own chDB directory (read afterwards through a
+helper process: chDB allows one data directory per process).
+"""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from models.timestamps import format_ms
+from streams.local.broker import EmbeddedBroker, free_port
+from streams.topics import TopicNames
+from tests.e2e.test_tocsin_up import dump, ready
+from tests.support.stack import read_topic
+
+pytestmark = pytest.mark.integration
+SERVICES = 150
+
+
+def start_worker(broker: EmbeddedBroker, data_dir: Path, app_id: str, prefix: str, port: int) -> subprocess.Popen:
+    env = {**os.environ, "TOCSIN_FAST_GROUP_JOIN": "1", "PYTHONUNBUFFERED": "1"}
+    log = (data_dir / f"worker-{time.monotonic_ns()}.log").open("wb")
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "tocsin"),
+            "worker",
+            "--broker",
+            broker.url,
+            "--clickhouse",
+            f"chdb://{data_dir / 'clickhouse'}",
+            "--data-dir",
+            str(data_dir),
+            "--store",
+            "memory://",
+            "--app-id",
+            app_id,
+            "--topic-prefix",
+            prefix,
+            "--partitions",
+            "2",
+            "--http-port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+
+
+def wait_ready(port: int, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready(f"http://127.0.0.1:{port}"):
+        assert time.monotonic() < deadline, "worker never became ready"
+        time.sleep(0.2)
+
+
+def alerts(now: int) -> list[bytes]:
+    """Each service fires and resolves one alert: three lifecycle events per service."""
+    bodies = []
+    for phase in ("firing", "resolved"):
+        for i in range(SERVICES):
+            alert = {
+                "status": phase,
+                "labels": {"alertname": "Errors", "service": f"svc-{i:03d}"},
+                "annotations": {"summary": "errors"},
+                "startsAt": format_ms(now - 60_000),
+                "endsAt": format_ms(now) if phase == "resolved" else "0001-01-01T00:00:00Z",
+            }
+            bodies.append(orjson.dumps({"version": "4", "status": phase, "alerts": [alert]}))
+    return bodies
+
+
+async def produce_all(bootstrap: str, topic: str, bodies: list[bytes]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for body in bodies:
+            await producer.send_and_wait(topic, body, key=orjson.loads(body)["alerts"][0]["labels"]["service"].encode())
+    finally:
+        await producer.stop()
+
+
+def test_sigkill_mid_stream_then_restart(broker: EmbeddedBroker, tmp_path: Path) -> None:
+    app_id, prefix, port = f"crash-{uuid.uuid4().hex[:8]}", f"c{uuid.uuid4().hex[:8]}", free_port()
+    names = TopicNames(prefix)
+    expected = 3 * SERVICES
+    worker = start_worker(broker, tmp_path, app_id, prefix, port)
+    try:
+        wait_ready(port)
+        asyncio.run(produce_all(broker.bootstrap_servers, names.alerts, alerts(int(time.time() * 1000))))
+        # kill it while it is still working through the stream
+        deadline = time.monotonic() + 60
+        while len(asyncio.run(read_topic(broker.bootstrap_servers, names.incidents, 1, timeout=1))) < 1:
+            assert time.monotonic() < deadline
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        killed_with = len(asyncio.run(read_topic(broker.bootstrap_servers, names.incidents, expected, timeout=1)))
+        print(f"killed with {killed_with}/{expected} lifecycle events published")
+
+        worker = start_worker(broker, tmp_path, app_id, prefix, port)
+        wait_ready(port)
+        records = asyncio.run(read_topic(broker.bootstrap_servers, names.incidents, expected, timeout=120))
+        worker.send_signal(signal.SIGTERM)  # graceful: drains, so ClickHouse holds everything
+        assert worker.wait(60) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+    by_id: dict[str, set[bytes]] = defaultdict(set)
+    for record in records:
+        by_id[orjson.loads(record.value)["event_id"]].add(record.value)
+    assert len(by_id) == expected, "every lifecycle event was published"
+    assert all(len(values) == 1 for values in by_id.values()), "a duplicate on Kafka is a byte-identical re-send"
+
+    rows = dump(tmp_path, "SELECT event_id, incident_id, seq, kind FROM tocsin.incident_events FINAL")
+    assert len(rows) == expected and {r["event_id"] for r in rows} == set(by_id)
+    per_incident: dict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        per_incident[row["incident_id"]].append(row["seq"])
+    assert len(per_incident) == SERVICES
+    assert all(sorted(seqs) == [1, 2, 3] for seqs in per_incident.values())
