@@ -72,19 +72,37 @@ def report_signal(report: UserReport) -> Signal:
 
 
 def step(state: KeyState, item: Input, now: int, policy: Policy, key: str = "") -> Step:
-    """Apply one input; ``key`` names the state's correlation key when the state is new."""
-    ctx = Context(state=deepcopy(state), policy=policy, now=now)
-    if not ctx.state.key:
-        ctx.state.key = key or (correlation_key(item, policy) if not isinstance(item, Command) else "")
+    """Apply one input; ``key`` names the state's correlation key when the state is new.
+
+    Returns a new state; the given one is not changed (see ``step_in_place``).
+    """
+    state = deepcopy(state)
+    events, decision = step_in_place(state, item, now, policy, key)
+    return Step(state, events, decision)
+
+
+def step_in_place(
+    state: KeyState, item: Input, now: int, policy: Policy, key: str = ""
+) -> tuple[list[LifecycleEvent], Decision]:
+    """``step`` for a caller that owns ``state`` (a fresh copy) and lets it change."""
+    ctx = Context(state=state, policy=policy, now=now)
+    if not state.key:
+        state.key = key or (correlation_key(item, policy) if not isinstance(item, Command) else "")
     decision = _dispatch(ctx, item)
-    return Step(ctx.state, ctx.events, decision)
+    return ctx.events, decision
 
 
 def tick(state: KeyState, now: int, policy: Policy) -> Step:
     """Let time pass up to ``now``: staleness, flapping, SLA breaches, post-mortems, retention."""
-    ctx = Context(state=deepcopy(state), policy=policy, now=now)
+    state = deepcopy(state)
+    return Step(state, tick_in_place(state, now, policy), Decision(Outcome.ACCEPTED))
+
+
+def tick_in_place(state: KeyState, now: int, policy: Policy) -> list[LifecycleEvent]:
+    """``tick`` for a caller that owns ``state``."""
+    ctx = Context(state=state, policy=policy, now=now)
     run_timers(ctx)
-    return Step(ctx.state, ctx.events, Decision(Outcome.ACCEPTED))
+    return ctx.events
 
 
 def _dispatch(ctx: Context, item: Input) -> Decision:

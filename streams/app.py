@@ -3,6 +3,7 @@
 import faust
 
 from sinks.clickhouse.writer import EventWriter
+from streams import stall_guard
 from streams.agents import correlate, ingest, sink
 from streams.settings import Settings
 from streams.topics import TopicNames
@@ -76,5 +77,6 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
     sink.register(app, incidents, dlq, writer, settings.sink_batch_size, settings.sink_batch_seconds)
     ingest_api.register(app, topics, settings.limits, settings.policy, settings.api_token)
     incidents_api.register(app, writer.client, settings.database)
+    stall_guard.register(app, names.pipeline)
     health.register(app)
     return app

@@ -26,7 +26,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from faust.streams import _current_event
 from faust.types import EventT
 
-from models.engine import step, tick
+from models.engine import step_in_place, tick_in_place
 from models.errors import Reason, Rejection
 from models.lifecycle import EventKind, LifecycleEvent
 from models.policy import Policy
@@ -53,7 +53,7 @@ def incident_table(app: faust.App, partitions: int) -> faust.Table:
     return app.Table(
         "incidents-by-key",
         partitions=partitions,
-        schema=faust.Schema(key_type=str, key_serializer=KEY_SERIALIZER, value_serializer="json"),
+        schema=faust.Schema(key_type=str, key_serializer=KEY_SERIALIZER, value_serializer="raw"),
         use_partitioner=True,
     )
 
@@ -83,14 +83,19 @@ class Correlator:
         self.partitions = partitions
         self.due: dict[str, int] = {}
         self.scanned: set[int] = set()
+        # Hot state: the engine works on these objects in place, so a batch pays JSON only
+        # to write the changelog. They always equal what the table holds after a batch;
+        # a failed batch or a rebalance drops them and the table is read again.
+        self.cache: dict[str, KeyState] = {}
 
     def forget_partitions(self, partitions: set[int]) -> None:
-        """After a rebalance, rescan owned partitions before trusting the due index."""
+        """After a rebalance, rescan owned partitions before trusting the due index or cache."""
         self.scanned -= partitions
+        self.cache.clear()
 
     def load(self, batch: Batch, token: str, carrier: EventT) -> KeyState:
         if token not in batch.states:
-            state = KeyState.from_dict(self.table.get(token))
+            state = self.cache.get(token) or KeyState.from_json(self.table.get(token))
             batch.states[token] = state
             batch.before[token] = service_statuses(state)
             batch.open_before += open_by_severity({token: state})
@@ -101,12 +106,11 @@ class Correlator:
         token, now = event.key, message["now"]
         state = self.load(batch, token, event)
         for item in message["items"]:
-            state, emitted, decision = step(state, item, now, self.policy, key=message["key"])
+            emitted, decision = step_in_place(state, item, now, self.policy, key=message["key"])
             batch.events += emitted
             metrics.INPUTS.labels(event.message.topic, str(decision.outcome)).inc()
             if decision.outcome is Outcome.REJECTED:
                 batch.refused.append((event, item.to_dict(), decision))
-        batch.states[token] = state
         batch.arrivals.append(now)
 
     def apply_tick(self, batch: Batch, event: EventT, now: int) -> None:
@@ -115,23 +119,21 @@ class Correlator:
             self._scan(partition)
         due = [t for t, at in self.due.items() if 0 < at <= now and partition_of(t, self.partitions) == partition]
         for token in due:
-            state = self.load(batch, token, event)
-            state, emitted, _ = tick(state, now, self.policy)
-            batch.states[token] = state
-            batch.events += emitted
+            batch.events += tick_in_place(self.load(batch, token, event), now, self.policy)
 
     def _scan(self, partition: int) -> None:
         for token in list(self.table.keys()):
             if partition_of(token, self.partitions) == partition:
-                self.due[token] = next_due(KeyState.from_dict(self.table.get(token)), self.policy)
+                self.due[token] = next_due(KeyState.from_json(self.table.get(token)), self.policy)
         self.scanned.add(partition)
 
     def commit_states(self, batch: Batch) -> None:
         """Write each touched key once, as if while processing one of its own messages."""
         for token, state in batch.states.items():
             _current_event.set(weakref.ref(batch.carriers[token]))  # stores pick the partition from it
-            self.table[token] = state.to_dict()
+            self.table[token] = state.to_json()
             self.due[token] = next_due(state, self.policy)
+            self.cache[token] = state
         _current_event.set(None)
 
 
@@ -205,7 +207,11 @@ def register(
     async def correlate(stream: faust.StreamT) -> None:
         async for events in stream.take_events(batch_size, within=batch_seconds):
             batch = await fold(events)
-            await publish(batch)
+            try:
+                await publish(batch)
+            except BaseException:
+                correlator.cache.clear()  # the cached states ran ahead of what was published
+                raise
             correlator.commit_states(batch)
             after = open_by_severity(batch.states)
             for severity in set(batch.open_before) | set(after):

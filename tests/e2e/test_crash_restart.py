@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -23,7 +24,7 @@ from models.timestamps import format_ms
 from streams.local.broker import EmbeddedBroker, free_port
 from streams.topics import TopicNames
 from tests.e2e.test_tocsin_up import dump, ready
-from tests.support.stack import read_topic
+from tests.support.stack import read_topic, read_until
 
 pytestmark = pytest.mark.integration
 SERVICES = 150
@@ -86,10 +87,15 @@ async def produce_all(bootstrap: str, topic: str, bodies: list[bytes]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
-        for body in bodies:
+        for body in bodies:  # paced, so input is still arriving when the worker dies
             await producer.send_and_wait(topic, body, key=orjson.loads(body)["alerts"][0]["labels"]["service"].encode())
+            await asyncio.sleep(0.01)
     finally:
         await producer.stop()
+
+
+def all_events(expected: int):
+    return lambda records: len({orjson.loads(r.value)["event_id"] for r in records}) >= expected
 
 
 def test_sigkill_mid_stream_then_restart(broker: EmbeddedBroker, tmp_path: Path) -> None:
@@ -99,11 +105,13 @@ def test_sigkill_mid_stream_then_restart(broker: EmbeddedBroker, tmp_path: Path)
     worker = start_worker(broker, tmp_path, app_id, prefix, port)
     try:
         wait_ready(port)
-        asyncio.run(produce_all(broker.bootstrap_servers, names.alerts, alerts(int(time.time() * 1000))))
+        bodies = alerts(int(time.time() * 1000))
+        producer = threading.Thread(
+            target=lambda: asyncio.run(produce_all(broker.bootstrap_servers, names.alerts, bodies))
+        )
+        producer.start()  # input keeps arriving while the worker is killed and restarted
         # kill it while it is still working through the stream
-        deadline = time.monotonic() + 60
-        while len(asyncio.run(read_topic(broker.bootstrap_servers, names.incidents, 1, timeout=1))) < 1:
-            assert time.monotonic() < deadline
+        asyncio.run(read_topic(broker.bootstrap_servers, names.incidents, expected // 3, timeout=60))
         worker.send_signal(signal.SIGKILL)
         worker.wait()
         killed_with = len(asyncio.run(read_topic(broker.bootstrap_servers, names.incidents, expected, timeout=1)))
@@ -111,7 +119,8 @@ def test_sigkill_mid_stream_then_restart(broker: EmbeddedBroker, tmp_path: Path)
 
         worker = start_worker(broker, tmp_path, app_id, prefix, port)
         wait_ready(port)
-        records = asyncio.run(read_topic(broker.bootstrap_servers, names.incidents, expected, timeout=120))
+        producer.join()
+        records = asyncio.run(read_until(broker.bootstrap_servers, names.incidents, all_events(expected), 120))
         worker.send_signal(signal.SIGTERM)  # graceful: drains, so ClickHouse holds everything
         assert worker.wait(60) == 0
     finally:

@@ -67,12 +67,17 @@ def query_rows(client: Client, sql: str) -> list[dict]:
 
 async def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list:
     """Read ``expected`` records from the start of ``topic`` (all partitions)."""
+    return await read_until(bootstrap, topic, lambda records: len(records) >= expected, timeout)
+
+
+async def read_until(bootstrap: str, topic: str, done: Callable[[list], bool], timeout: float = 20.0) -> list:
+    """Read ``topic`` from the start until ``done(records)`` or the timeout."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
     await consumer.start()
     records: list = []
     try:
         deadline = time.monotonic() + timeout
-        while len(records) < expected and time.monotonic() < deadline:
+        while not done(records) and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=200)
             for part in batch.values():
                 records.extend(part)

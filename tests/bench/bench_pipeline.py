@@ -1,0 +1,152 @@
+"""``make bench``: the full topology on the embedded broker and chDB, fed ≥ 200k inputs.
+
+Prints one JSON line: input events/s through the engine, p50/p99 latency from produce to
+the ``opened`` lifecycle event on Kafka, and the raw aiokafka consumption rate measured
+on the same broker in the same run.
+"""
+
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client import REGISTRY
+
+from sinks.clickhouse.client import embedded_dsn, open_client
+from sinks.clickhouse.migrate import migrate
+from streams.local.broker import EmbeddedBroker, free_port
+from streams.settings import Settings
+from streams.topics import TopicNames
+from tests.bench.workload import alert_messages, check_messages
+from tests.support.stack import running_tocsin
+
+INPUTS = int(os.environ.get("TOCSIN_BENCH_INPUTS", "200000"))
+CHECKS = INPUTS // 20
+
+
+def processed(signals_topic: str) -> float:
+    """Engine inputs handled so far (any outcome), from tocsin's own counter."""
+    total = 0.0
+    for metric in REGISTRY.collect():
+        if metric.name == "tocsin_inputs":
+            total += sum(
+                s.value
+                for s in metric.samples
+                if s.name == "tocsin_inputs_total" and s.labels.get("topic") == signals_topic
+            )
+    return total
+
+
+async def produce(bootstrap: str, names: TopicNames, start_ms: int) -> int:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=1 << 20)
+    await producer.start()
+    count = 0
+    try:
+        for topic, messages in (
+            (names.alerts, alert_messages(INPUTS, start_ms)),
+            (names.checks, check_messages(CHECKS, start_ms)),
+        ):
+            for key, body, n in messages:
+                await producer.send(topic, body, key=key)
+                count += n
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return count
+
+
+async def raw_rate(bootstrap: str, topic: str) -> float:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+        fetch_max_wait_ms=100,
+        max_partition_fetch_bytes=8 << 20,
+    )
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets(list(consumer.assignment()) or [])
+        while not ends:
+            await asyncio.sleep(0.1)
+            ends = await consumer.end_offsets(list(consumer.assignment()))
+        total, started = sum(ends.values()), time.perf_counter()
+        seen = 0
+        while seen < total:
+            batch = await consumer.getmany(timeout_ms=500, max_records=100_000)
+            seen += sum(len(records) for records in batch.values())
+        return seen / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+
+
+async def opened_latencies(bootstrap: str, topic: str) -> list[float]:
+    """Seconds from an opening alert's produce time (its startsAt) to its ``opened`` event on Kafka."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
+    await consumer.start()
+    latencies: list[float] = []
+    try:
+        while True:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=50_000)
+            if not batch:
+                return latencies
+            for records in batch.values():
+                for record in records:
+                    event = orjson.loads(record.value)
+                    if event["kind"] == "opened":
+                        at = int(time.mktime(time.strptime(event["at"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone)
+                        latencies.append(record.timestamp / 1000 - (at + int(event["at"][20:23]) / 1000))
+    finally:
+        await consumer.stop()
+
+
+async def main() -> None:
+    data = Path(tempfile.mkdtemp(prefix="tocsin-bench-"))
+    with EmbeddedBroker(log_file=data / "broker.log") as broker:
+        client = open_client(embedded_dsn(data))
+        migrate(client, "tocsin")
+        settings = Settings(
+            broker=broker.url,
+            clickhouse=embedded_dsn(data),
+            data_dir=data,
+            http_port=free_port(),
+            partitions=4,
+            fast_group_join=True,
+        )
+        names = TopicNames(settings.topic_prefix)
+        async with running_tocsin(settings, client):
+            start_ms = int(time.time() * 1000)
+            started = time.perf_counter()
+            produced = await produce(broker.bootstrap_servers, names, start_ms)
+            produce_seconds = time.perf_counter() - started
+            while processed(names.signals) < produced:
+                await asyncio.sleep(0.2)
+            elapsed = time.perf_counter() - started
+            latencies = await opened_latencies(broker.bootstrap_servers, names.incidents)
+        raw = await raw_rate(broker.bootstrap_servers, names.alerts)
+        rows = client.query("SELECT count() FROM tocsin.incident_events FINAL").result_rows[0][0]
+        quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+        print(
+            orjson.dumps(
+                {
+                    "inputs": produced,
+                    "input_events_per_s": round(produced / elapsed),
+                    "produce_s": round(produce_seconds, 2),
+                    "total_s": round(elapsed, 2),
+                    "opened_latency_p50_s": round(quantiles[49], 3),
+                    "opened_latency_p99_s": round(quantiles[98], 3),
+                    "lifecycle_events_in_clickhouse": rows,
+                    "raw_aiokafka_msgs_per_s": round(raw),
+                }
+            ).decode()
+        )
+        client.close()
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
