@@ -76,7 +76,7 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
     )
     sink.register(app, incidents, dlq, writer, settings.sink_batch_size, settings.sink_batch_seconds)
     ingest_api.register(app, topics, settings.limits, settings.policy, settings.api_token)
-    incidents_api.register(app, writer.client, settings.database)
+    incidents_api.register(app, writer.client, settings.database, settings.policy, settings.api_token)
     stall_guard.register(app, names.pipeline)
     health.register(app)
     return app

@@ -181,6 +181,50 @@ def close(incident_id: str, actor: str, url: str, token: str | None, postmortem_
     _act("close", incident_id, actor, url, token, postmortem_url=postmortem_url)
 
 
+def read_options(function: object) -> object:
+    options = [
+        click.option("--url", default=LIVE_URL, show_default=True, help="A running tocsin's HTTP address."),
+        click.option("--token", envvar="TOCSIN_API_TOKEN", help="Bearer token, if the API requires one."),
+        click.option("--clickhouse", help="ClickHouse DSN, when no instance answers at --url."),
+        click.option("--data-dir", type=click.Path(path_type=Path), help="Embedded ClickHouse's directory."),
+        click.option("--database", help="ClickHouse database [tocsin]."),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@main.command()
+@read_options
+@click.option("--open", "open_only", is_flag=True, help="Only incidents not yet resolved.")
+@click.option("--severity", type=click.Choice(["P0", "P1", "P2", "P3"]))
+def incidents(
+    url: str, token: str | None, as_json: bool, open_only: bool, severity: str | None, **flags: object
+) -> None:
+    """List incidents, newest first."""
+    from streams.reports import incidents as fetch
+    from streams.reports import incidents_table
+
+    rows = fetch(settings_from(**flags), url, token, open_only, severity or "")
+    click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() if as_json else incidents_table(rows))
+
+
+@main.command()
+@read_options
+@click.option("--since", default="30d", show_default=True, help="Window: 24h, 7d, 30d …")
+@click.option("--service", default="", help="Only incidents touching this service.")
+@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False), help="For SLA targets.")
+def metrics(url: str, token: str | None, as_json: bool, since: str, service: str, **flags: object) -> None:
+    """MTTA, MTTR and SLA compliance per severity, computed by ClickHouse."""
+    from streams.reports import metrics as fetch
+    from streams.reports import metrics_table
+
+    settings = settings_from(**flags)
+    rows = fetch(settings, settings.policy, url, token, since, service)
+    click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() if as_json else metrics_table(rows))
+
+
 @main.command()
 @click.option("--check", "check_file", type=click.Path(exists=True, dir_okay=False), help="Validate this file.")
 def policy(check_file: str | None) -> None:

@@ -1,35 +1,98 @@
-"""Read queries over ``incident_events``, shared by the HTTP API and the CLI."""
+"""Read queries over tocsin's ClickHouse schema, shared by the HTTP API and the CLI."""
+
+from datetime import datetime
 
 from clickhouse_connect.driver.client import Client
 
+from models.durations import parse_duration
+from models.policy import SlaTarget
+
 INCIDENTS_SQL = """
-SELECT incident_id, s AS service, t AS title, st AS status, n AS seq, opened_at, resolved_at
-FROM
-(
-    SELECT
-        incident_id,
-        argMax(service, seq) AS s,
-        argMax(title, seq)   AS t,
-        argMax(status, seq)  AS st,
-        max(seq)             AS n,
-        minIf(at, kind = 'opened') AS opened_at,
-        if(argMax(kind, seq) = 'resolved', max(at), NULL) AS resolved_at
-    FROM {db}.incident_events FINAL
-    GROUP BY incident_id
-)
-WHERE {open_only} = 0 OR st != 'resolved'
-ORDER BY opened_at DESC
+SELECT incident_id, severity, status, service, title, seq, detected_at, acknowledged_at, resolved_at, closed_at
+FROM {db}.incidents
+WHERE ({open_only} = 0 OR status NOT IN ('resolved', 'closed'))
+  AND ({severity} = '' OR severity = {severity})
+ORDER BY detected_at DESC
 LIMIT {limit}
 """
 
+METRICS_SQL = """
+SELECT
+    severity,
+    count()                                                                      AS incidents,
+    avgIf(dateDiff('millisecond', detected_at, acknowledged_at), acknowledged_at IS NOT NULL) / 60000 AS mtta_avg,
+    quantilesExactIf(0.5, 0.9)(dateDiff('millisecond', detected_at, acknowledged_at),
+                               acknowledged_at IS NOT NULL)                      AS mtta_q,
+    avgIf(dateDiff('millisecond', detected_at, resolved_at), resolved_at IS NOT NULL) / 60000 AS mttr_avg,
+    quantilesExactIf(0.5, 0.9)(dateDiff('millisecond', detected_at, resolved_at),
+                               resolved_at IS NOT NULL)                          AS mttr_q,
+    countIf(acknowledged_at IS NOT NULL
+            AND dateDiff('millisecond', detected_at, acknowledged_at) <= {response_ms}) AS response_met,
+    countIf(resolved_at IS NOT NULL
+            AND dateDiff('millisecond', detected_at, resolved_at) <= {resolution_ms})   AS resolution_met
+FROM {db}.incidents
+WHERE severity = {severity} AND detected_at > now64(3) - toIntervalMillisecond({since_ms})
+  AND ({service} = '' OR has(services, {service}))
+GROUP BY severity
+"""
 
-def list_incidents(client: Client, database: str, *, open_only: bool = False, limit: int = 100) -> list[dict]:
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z" if moment else None
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def list_incidents(
+    client: Client, database: str, *, open_only: bool = False, severity: str = "", limit: int = 100
+) -> list[dict]:
     """Latest view of each incident, newest first."""
-    sql = INCIDENTS_SQL.format(db=database, open_only=int(open_only), limit=int(limit))
+    sql = INCIDENTS_SQL.format(db=database, open_only=int(open_only), severity=_quote(severity), limit=int(limit))
     result = client.query(sql)
     rows = [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
     for row in rows:
-        for name in ("opened_at", "resolved_at"):
-            if row[name] is not None:
-                row[name] = row[name].strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        for name in ("detected_at", "acknowledged_at", "resolved_at", "closed_at"):
+            row[name] = _iso(row[name])
     return rows
+
+
+def incident_metrics(
+    client: Client, database: str, targets: dict[str, SlaTarget], since: str = "30d", service: str = ""
+) -> list[dict]:
+    """Per severity: count, MTTA and MTTR (minutes: avg, p50, p90), SLA met % against ``targets``."""
+    since_ms = parse_duration(since)
+    out = []
+    for severity, target in sorted(targets.items()):
+        sql = METRICS_SQL.format(
+            db=database,
+            severity=_quote(severity),
+            since_ms=since_ms,
+            service=_quote(service),
+            response_ms=target.response_ms,
+            resolution_ms=target.resolution_ms,
+        )
+        rows = client.query(sql).result_rows
+        if not rows:
+            continue
+        _, count, mtta, mtta_q, mttr, mttr_q, response_met, resolution_met = rows[0]
+        out.append(
+            {
+                "severity": severity,
+                "incidents": count,
+                "mtta_minutes": {"avg": _round(mtta), "p50": _minutes(mtta_q, 0), "p90": _minutes(mtta_q, 1)},
+                "mttr_minutes": {"avg": _round(mttr), "p50": _minutes(mttr_q, 0), "p90": _minutes(mttr_q, 1)},
+                "response_sla_met_pct": round(100 * response_met / count, 1),
+                "resolution_sla_met_pct": round(100 * resolution_met / count, 1),
+            }
+        )
+    return out
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None or value != value else round(value, 2)
+
+
+def _minutes(quantiles: list, index: int) -> float | None:
+    return round(quantiles[index] / 60000, 2) if quantiles and quantiles[index] == quantiles[index] else None

@@ -1,7 +1,7 @@
-"""``GET /v1/incidents``: incidents as ClickHouse sees them, through the running instance.
+"""``GET /v1/incidents`` and ``GET /v1/incident-metrics``: ClickHouse through the running instance.
 
-chDB allows one process per data directory, so other tools read through this endpoint
-while ``tocsin up`` holds the embedded ClickHouse.
+chDB allows one process per data directory, so the CLI and dashboards read through these
+endpoints while ``tocsin up`` holds the embedded ClickHouse.
 """
 
 import asyncio
@@ -10,17 +10,52 @@ import faust
 from clickhouse_connect.driver.client import Client
 from faust.web import Request, Response, View
 
-from sinks.clickhouse.queries import list_incidents
+from models.policy import Policy
+from sinks.clickhouse.queries import incident_metrics, list_incidents
+from streams.web.auth import authorized
 
 
-def register(app: faust.App, client: Client, database: str) -> None:
+def register(app: faust.App, client: Client, database: str, policy: Policy, token: str) -> None:
+    lock = asyncio.Lock()  # one query at a time: chDB's client is not made for concurrent use
+
+    async def run(function, *args, **kwargs):
+        async with lock:
+            return await asyncio.to_thread(function, *args, **kwargs)
+
     @app.page("/v1/incidents")
     class Incidents(View):
         async def get(self, request: Request) -> Response:
-            open_only = request.query.get("open", "").lower() in ("1", "true", "yes")
+            if not authorized(request, token):
+                return self.json({"error": "missing or wrong bearer token"}, status=401)
+            query = request.query
             try:
-                limit = min(int(request.query.get("limit", "100")), 10_000)
+                limit = min(int(query.get("limit", "100")), 10_000)
             except ValueError:
                 return self.json({"error": "limit must be an integer"}, status=400)
-            rows = await asyncio.to_thread(list_incidents, client, database, open_only=open_only, limit=limit)
+            rows = await run(
+                list_incidents,
+                client,
+                database,
+                open_only=query.get("open", "") in ("1", "true"),
+                severity=query.get("severity", ""),
+                limit=limit,
+            )
             return self.json({"incidents": rows})
+
+    @app.page("/v1/incident-metrics")
+    class Metrics(View):
+        async def get(self, request: Request) -> Response:
+            if not authorized(request, token):
+                return self.json({"error": "missing or wrong bearer token"}, status=401)
+            try:
+                rows = await run(
+                    incident_metrics,
+                    client,
+                    database,
+                    policy.sla,
+                    since=request.query.get("since", "30d"),
+                    service=request.query.get("service", ""),
+                )
+            except ValueError as exc:
+                return self.json({"error": str(exc)}, status=400)
+            return self.json({"metrics": rows})

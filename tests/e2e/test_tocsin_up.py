@@ -107,6 +107,16 @@ def test_up_with_real_alertmanager(tmp_path: Path) -> None:
             assert [e["kind"] for e in events] == ["opened", "signal_resolved", "resolved"]
             assert events[-1]["at"] == rfc3339(ended_at, ms=True)
 
+        # the CLI reads through the running instance (chDB is locked by it)
+        cli = [str(VENV_BIN / "tocsin")]
+        listed = subprocess.run([*cli, "incidents", "--url", url, "--json"], capture_output=True, check=True)
+        assert [i["status"] for i in json.loads(listed.stdout)] == ["resolved"]
+        measured = subprocess.run([*cli, "metrics", "--url", url, "--json"], capture_output=True, check=True)
+        p0 = next(m for m in json.loads(measured.stdout) if m["severity"] == "P0")
+        assert (p0["incidents"], p0["mttr_minutes"]["avg"]) == (1, 0.5)
+        table = subprocess.run([*cli, "metrics", "--url", url], capture_output=True, text=True, check=True).stdout
+        assert table.splitlines()[0].split()[:3] == ["severity", "incidents", "MTTA"]
+
         started = children(up.pid)
         assert started, "tocsin up should run the embedded broker as a child"
         os.killpg(up.pid, signal.SIGINT)  # Ctrl-C in a terminal signals the whole foreground group

@@ -89,9 +89,9 @@ def test_real_payloads_open_then_resolve(settings: Settings, clickhouse) -> None
 
             status, listed = await get(f"{settings.base_url}/v1/incidents")
             assert status == 200
-            assert [(i["incident_id"], i["status"], i["opened_at"], i["resolved_at"]) for i in listed["incidents"]] == [
-                (rows[0]["incident_id"], "resolved", "2025-01-27T14:00:00.000Z", "2025-01-27T14:45:00.000Z")
-            ]
+            assert [
+                (i["incident_id"], i["status"], i["detected_at"], i["resolved_at"]) for i in listed["incidents"]
+            ] == [(rows[0]["incident_id"], "resolved", "2025-01-27T14:00:00.000Z", "2025-01-27T14:45:00.000Z")]
             assert (await get(f"{settings.base_url}/v1/incidents?open=1"))[1]["incidents"] == []
 
             published = await read_topic(

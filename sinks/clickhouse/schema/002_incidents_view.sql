@@ -1,0 +1,35 @@
+-- tocsin.incidents: the latest state of each incident, exact at query time.
+-- Every lifecycle event carries its incident's current state, so the row with the highest
+-- seq is the incident; duplicates of an event are identical, so argMax is unaffected by
+-- re-sends and by arrival order. Exposes the columns the incident-management metric
+-- queries use (severity, detection_time, response_time, resolved_time, created_at).
+CREATE VIEW IF NOT EXISTS {db}.incidents AS
+SELECT
+    id                                  AS incident_id,
+    argMax(e_severity, e_seq)           AS severity,
+    argMax(e_status, e_seq)             AS status,
+    argMax(e_service, e_seq)            AS service,
+    argMax(e_services, e_seq)           AS services,
+    argMax(e_title, e_seq)              AS title,
+    argMax(e_root_cause, e_seq)         AS root_cause,
+    argMax(e_runbook_url, e_seq)        AS runbook_url,
+    argMax(e_detected_at, e_seq)        AS detected_at,
+    argMax(e_acknowledged_at, e_seq)    AS acknowledged_at,
+    argMax(e_resolved_at, e_seq)        AS resolved_at,
+    argMax(e_closed_at, e_seq)          AS closed_at,
+    argMax(e_detected_at, e_seq)        AS detection_time,
+    argMax(e_acknowledged_at, e_seq)    AS response_time,
+    argMax(e_resolved_at, e_seq)        AS resolved_time,
+    argMax(e_detected_at, e_seq)        AS created_at,
+    max(e_seq)                          AS seq,
+    countIf(e_kind = 'sla_breached')    AS sla_breaches
+FROM
+(
+    SELECT DISTINCT
+        incident_id AS id, event_id, seq AS e_seq, kind AS e_kind, severity AS e_severity, status AS e_status,
+        service AS e_service, services AS e_services, title AS e_title, root_cause AS e_root_cause,
+        runbook_url AS e_runbook_url, detected_at AS e_detected_at, acknowledged_at AS e_acknowledged_at,
+        resolved_at AS e_resolved_at, closed_at AS e_closed_at
+    FROM {db}.incident_events
+)
+GROUP BY id;

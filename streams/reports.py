@@ -1,0 +1,90 @@
+"""``tocsin incidents`` and ``tocsin metrics``: read through a running instance, else ClickHouse.
+
+chDB lets one process open a data directory: while ``tocsin up`` runs, the CLI asks its
+HTTP API; when nothing answers there, it opens ClickHouse itself.
+"""
+
+from urllib.parse import urlencode
+
+from models.policy import Policy
+from sinks.clickhouse.client import embedded_dsn, open_client
+from sinks.clickhouse.queries import incident_metrics, list_incidents
+from streams.client import get_json
+from streams.settings import Settings
+
+
+def fetch(path: str, params: dict, settings: Settings, url: str, token: str | None, direct: callable) -> object:
+    """JSON from ``url + path`` if a tocsin answers there, else ``direct(client, database)``."""
+    query = urlencode({k: v for k, v in params.items() if v})
+    status, body = get_json(f"{url}{path}?{query}", token)
+    if status == 200:
+        return body
+    if status != 0:
+        raise SystemExit(f"{url}{path} answered {status}: {body}")
+    client = open_client(settings.clickhouse or embedded_dsn(settings.data_dir))
+    try:
+        return direct(client, settings.database)
+    finally:
+        client.close()
+
+
+def incidents(settings: Settings, url: str, token: str | None, open_only: bool, severity: str) -> list[dict]:
+    body = fetch(
+        "/v1/incidents",
+        {"open": "1" if open_only else "", "severity": severity},
+        settings,
+        url,
+        token,
+        lambda c, db: {"incidents": list_incidents(c, db, open_only=open_only, severity=severity)},
+    )
+    return body["incidents"]
+
+
+def metrics(settings: Settings, policy: Policy, url: str, token: str | None, since: str, service: str) -> list[dict]:
+    body = fetch(
+        "/v1/incident-metrics",
+        {"since": since, "service": service},
+        settings,
+        url,
+        token,
+        lambda c, db: {"metrics": incident_metrics(c, db, policy.sla, since=since, service=service)},
+    )
+    return body["metrics"]
+
+
+def table(rows: list[list[object]], header: list[str]) -> str:
+    """A plain aligned text table."""
+    cells = [header, *[["" if v is None else str(v) for v in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells)
+
+
+def metrics_table(rows: list[dict]) -> str:
+    return table(
+        [
+            [
+                r["severity"],
+                r["incidents"],
+                r["mtta_minutes"]["avg"],
+                r["mtta_minutes"]["p50"],
+                r["mtta_minutes"]["p90"],
+                r["mttr_minutes"]["avg"],
+                r["mttr_minutes"]["p50"],
+                r["mttr_minutes"]["p90"],
+                f"{r['response_sla_met_pct']}%",
+                f"{r['resolution_sla_met_pct']}%",
+            ]
+            for r in rows
+        ],
+        ["severity", "incidents", "MTTA avg", "p50", "p90", "MTTR avg", "p50", "p90", "response SLA", "resolution SLA"],
+    )
+
+
+def incidents_table(rows: list[dict]) -> str:
+    return table(
+        [
+            [r["incident_id"], r["severity"], r["status"], r["service"], r["detected_at"], r["resolved_at"], r["title"]]
+            for r in rows
+        ],
+        ["incident", "sev", "status", "service", "detected", "resolved", "title"],
+    )

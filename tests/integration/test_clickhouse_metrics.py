@@ -1,0 +1,124 @@
+"""ClickHouse analytics on chDB: the seed's metric queries run verbatim against tocsin's schema."""
+
+import pytest
+
+from models.engine import step
+from models.policy import load_policy
+from models.state import KeyState
+from sinks.clickhouse.writer import EventWriter, to_row
+from tests.support.engine import MIN, alert, command, resolved
+
+pytestmark = pytest.mark.integration
+
+# Verbatim from the incident-management procedure ("Incident Metrics").
+RESPONSE_TIME_SQL = """
+SELECT 
+    AVG(EXTRACT(EPOCH FROM (response_time - detection_time))/60) as avg_response_minutes
+FROM incidents
+WHERE severity IN ('P0', 'P1')
+  AND created_at > NOW() - INTERVAL '30 days';
+"""
+RESOLUTION_TIME_SQL = """
+SELECT 
+    AVG(EXTRACT(EPOCH FROM (resolved_time - detection_time))/60) as avg_resolution_minutes
+FROM incidents
+WHERE resolved_time IS NOT NULL
+  AND created_at > NOW() - INTERVAL '30 days';
+"""
+
+
+def lifecycle(now_ms: int) -> list[dict]:
+    """Three incidents: P0 acked after 5 min, resolved after 45; P1 acked after 30, resolved after 120;
+    P3 never acked, resolved after 10."""
+    policy, events = load_policy(), []
+    scenarios = [("api", "critical", 5, 45), ("db", "error", 30, 120), ("docs", "", None, 10)]
+    for offset, (service, severity, ack, fix) in enumerate(scenarios):
+        start = now_ms - 2 * 86_400_000 + offset * MIN
+        state = KeyState()
+        fired = alert(service=service, starts=start, **({"severity": severity} if severity else {}))
+        state, emitted, _ = step(state, fired, start, policy)
+        events += emitted
+        incident = emitted[0].incident_id
+        if ack is not None:
+            state, emitted, _ = step(state, command("ack", incident, start + ack * MIN), start, policy)
+            events += emitted
+        state, emitted, _ = step(state, resolved(fired, start + fix * MIN), start, policy)
+        events += emitted
+    return [e.to_dict() for e in events]
+
+
+def test_seed_metric_queries_run_verbatim(clickhouse, database: str) -> None:
+    import time
+
+    events = lifecycle(int(time.time() * 1000) // 60_000 * 60_000)
+    writer = EventWriter(clickhouse, database)
+    rows = [to_row(e) for e in events]
+    writer.write_sync(rows)
+    writer.write_sync(rows)  # a retried batch: deduplicated by its token
+    writer.write_sync(list(reversed(rows[:3])))  # the same events again, in another batch and order
+
+    def scalar(sql: str) -> float:
+        """Run ``sql`` as written: unqualified ``incidents`` resolves in the session's database."""
+        clickhouse.command(f"USE {database}")
+        try:
+            return clickhouse.query(sql).result_rows[0][0]
+        finally:
+            clickhouse.command("USE default")
+
+    assert scalar(RESPONSE_TIME_SQL) == pytest.approx((5 + 30) / 2)
+    assert scalar(RESOLUTION_TIME_SQL) == pytest.approx((45 + 120 + 10) / 3)
+    incidents = clickhouse.query(
+        f"SELECT severity, status, seq FROM {database}.incidents ORDER BY severity"
+    ).result_rows
+    assert [(s, st) for s, st, _ in incidents] == [("P0", "resolved"), ("P1", "resolved"), ("P3", "resolved")]
+
+
+def test_metrics_equal_an_independent_computation(clickhouse, database: str) -> None:
+    """1,000+ generated incidents, written twice and in shuffled batches: metrics match Python's."""
+    import random
+    import statistics
+    import time
+
+    from sinks.clickhouse.queries import incident_metrics
+
+    policy, rnd = load_policy(), random.Random(5)
+    now = int(time.time() * 1000) // 1000 * 1000
+    events, truth = [], []
+    for i in range(1200):
+        severity = rnd.choice(["critical", "error", "warning", ""])
+        start = now - rnd.randrange(1, 25 * 86_400) * 1000
+        fired = alert(f"A{i}", service=f"svc-{i % 40}", starts=start, **({"severity": severity} if severity else {}))
+        state, emitted, _ = step(KeyState(), fired, start, policy)
+        incident, sev, batch = emitted[0].incident_id, emitted[0].severity, list(emitted)
+        ack = rnd.choice([None, rnd.randrange(1, 7200)])
+        if ack is not None:
+            state, emitted, _ = step(state, command("ack", incident, start + ack * 1000), start, policy)
+            batch += emitted
+        fix = rnd.choice([None, (ack or 0) + rnd.randrange(1, 86_400)])
+        if fix is not None:
+            state, emitted, _ = step(state, resolved(fired, start + fix * 1000), start, policy)
+            batch += emitted
+        events += [e.to_dict() for e in batch if str(e.kind) != "sla_breached"]
+        truth.append((sev, ack, fix))
+    rows = [to_row(e) for e in events]
+    writer = EventWriter(clickhouse, database)
+    for chunk in range(0, len(rows), 500):
+        writer.write_sync(rows[chunk : chunk + 500])
+    shuffled = rows[:]
+    rnd.shuffle(shuffled)
+    for chunk in range(0, len(shuffled), 700):  # every event again, in other batches and order
+        writer.write_sync(shuffled[chunk : chunk + 700])
+
+    measured = {m["severity"]: m for m in incident_metrics(clickhouse, database, policy.sla, since="30d")}
+    for severity, target in policy.sla.items():
+        mine = [(a, f) for s, a, f in truth if s == severity]
+        acks = [a / 60 for a, _ in mine if a is not None]
+        fixes = [f / 60 for _, f in mine if f is not None]
+        got = measured[severity]
+        assert got["incidents"] == len(mine)
+        assert got["mtta_minutes"]["avg"] == pytest.approx(statistics.fmean(acks), abs=1 / 60)
+        assert got["mttr_minutes"]["avg"] == pytest.approx(statistics.fmean(fixes), abs=1 / 60)
+        met = sum(1 for a, _ in mine if a is not None and a * 1000 <= target.response_ms)
+        assert got["response_sla_met_pct"] == pytest.approx(round(100 * met / len(mine), 1))
+        met = sum(1 for _, f in mine if f is not None and f * 1000 <= target.resolution_ms)
+        assert got["resolution_sla_met_pct"] == pytest.approx(round(100 * met / len(mine), 1))
