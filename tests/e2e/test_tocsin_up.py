@@ -109,8 +109,14 @@ def test_up_with_real_alertmanager(tmp_path: Path) -> None:
 
         # the CLI reads through the running instance (chDB is locked by it)
         cli = [str(VENV_BIN / "tocsin")]
-        listed = subprocess.run([*cli, "incidents", "--url", url, "--json"], capture_output=True, check=True)
-        assert [i["status"] for i in json.loads(listed.stdout)] == ["resolved"]
+        deadline = time.monotonic() + 20
+        while True:  # the sink writes ClickHouse a moment after the events reach Kafka
+            listed = subprocess.run([*cli, "incidents", "--url", url, "--json"], capture_output=True, check=True)
+            statuses = [i["status"] for i in json.loads(listed.stdout)]
+            if statuses == ["resolved"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert statuses == ["resolved"]
         measured = subprocess.run([*cli, "metrics", "--url", url, "--json"], capture_output=True, check=True)
         p0 = next(m for m in json.loads(measured.stdout) if m["severity"] == "P0")
         assert (p0["incidents"], p0["mttr_minutes"]["avg"]) == (1, 0.5)
