@@ -123,6 +123,25 @@ def test_up_with_real_alertmanager(tmp_path: Path) -> None:
         table = subprocess.run([*cli, "metrics", "--url", url], capture_output=True, text=True, check=True).stdout
         assert table.splitlines()[0].split()[:3] == ["severity", "incidents", "MTTA"]
 
+        # tocsin send: a JSONL file of mixed inputs, each to the right endpoint
+        lines = [
+            {"service": "search", "title": "index stale", "starts_at": rfc3339(started_at)},
+            {"check": "http", "service": "search", "status": "fail", "observed_at": rfc3339(started_at)},
+            {"service": "search", "reporter": "support:7", "summary": "results empty", "channel": "ticket"},
+        ]
+        feed = tmp_path / "inputs.jsonl"
+        feed.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+        sent = subprocess.run([*cli, "send", str(feed), "--url", url], capture_output=True, text=True, check=True)
+        assert sent.stdout.strip() == "1 alerts, 1 checks, 1 reports"
+        records = asyncio.run(read_topic(broker, "tocsin.incidents", 6, timeout=30))
+        search = sorted(
+            (e for r in records if (e := orjson.loads(r.value))["service"] == "search"), key=lambda e: e["seq"]
+        )
+        # alert and report (sent to different topics, so in either order) share the search incident,
+        # and the user report makes it P2
+        assert [e["kind"] for e in search][:2] == ["opened", "signal_added"]
+        assert search[-1]["severity"] == "P2"
+
         started = children(up.pid)
         assert started, "tocsin up should run the embedded broker as a child"
         os.killpg(up.pid, signal.SIGINT)  # Ctrl-C in a terminal signals the whole foreground group
@@ -133,7 +152,11 @@ def test_up_with_real_alertmanager(tmp_path: Path) -> None:
             up.kill()
             up.wait()
 
-    rows = dump(tmp_path / "data", "SELECT kind, seq, incident_id FROM tocsin.incident_events FINAL ORDER BY seq")
+    rows = dump(
+        tmp_path / "data",
+        f"SELECT kind, seq, incident_id FROM tocsin.incident_events FINAL "
+        f"WHERE incident_id = '{opened['incident_id']}' ORDER BY seq",
+    )
     assert [(r["kind"], r["seq"]) for r in rows] == [("opened", 1), ("signal_resolved", 2), ("resolved", 3)]
     assert rows[0]["incident_id"] == opened["incident_id"]
 

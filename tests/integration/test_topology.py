@@ -156,6 +156,21 @@ def test_commands_via_http_and_topic_and_bad_input_to_dlq(settings: Settings, cl
             ]
             assert rows[-1]["details"] == {"role": "incident_commander", "assignee": "carol"}
 
+            # and the other way round on a second incident: ack on the topic, assign over HTTP
+            other = {"service": "ledger", "title": "drift", "starts_at": format_ms(t)}
+            await produce(settings.bootstrap_servers, names.alerts, orjson.dumps(other))
+            second = (await kinds_for(clickhouse, settings, "ledger", "opened"))[0]["incident_id"]
+            ack = {"action": "ack", "incident_id": second, "actor": "chatops"}
+            await produce(settings.bootstrap_servers, names.commands, orjson.dumps(ack), key=second.encode())
+            body = orjson.dumps({"actor": "dan", "role": "technical_lead", "assignee": "erin"})
+            assert (await post(f"{base}/v1/incidents/{second}/assign", body))[0] == 202
+            rows = await kinds_for(clickhouse, settings, "ledger", "role_assigned")
+            assert [(r["kind"], r["actor"]) for r in rows] == [
+                ("opened", ""),
+                ("acknowledged", "chatops"),
+                ("role_assigned", "dan"),
+            ]
+
             unknown = {"action": "ack", "incident_id": "000000000000-0000000000", "actor": "x"}
             await produce(settings.bootstrap_servers, names.commands, orjson.dumps(unknown))
             status, _ = await post(f"{base}/v1/incidents/{incident}/assign", b'{"actor": "a", "role": "mascot"}')
