@@ -86,34 +86,29 @@ def _assign(ctx: Context, incident: Incident, command: Command, at: int) -> bool
 
 
 def _severity(ctx: Context, incident: Incident, command: Command, at: int) -> bool:
+    before = incident.severity
     if command.severity == "auto":
         if not incident.severity_override:
             return False
         incident.severity_override = ""
-        before = incident.severity
         reclassify(ctx, incident, at, announce=False)
-        if incident.severity != before:
-            ctx.emit(
-                incident,
-                EventKind.SEVERITY_CHANGED,
-                at,
-                actor=command.actor,
-                details={"from": before, "to": incident.severity, "override": "cleared"},
-            )
+        _announce(ctx, incident, command, at, before, "cleared")
         return True
     if incident.severity_override == command.severity and incident.severity == command.severity:
         return False
-    before = incident.severity
     incident.severity = incident.severity_override = command.severity
     incident.reasons = [{"rule": "manual", "facts": {"actor": command.actor, "note": command.text}}]
-    ctx.emit(
-        incident,
-        EventKind.SEVERITY_CHANGED,
-        at,
-        actor=command.actor,
-        details={"from": before, "to": command.severity, "override": "set"},
-    )
+    _announce(ctx, incident, command, at, before, "set", always=True)
     return True
+
+
+def _announce(
+    ctx: Context, incident: Incident, command: Command, at: int, before: str, override: str, *, always: bool = False
+) -> None:
+    """Emit ``severity_changed`` for a human's setting (always) or clearing (if it changed)."""
+    if always or incident.severity != before:
+        details = {"from": before, "to": incident.severity, "override": override}
+        ctx.emit(incident, EventKind.SEVERITY_CHANGED, at, actor=command.actor, details=details)
 
 
 def _note(ctx: Context, incident: Incident, command: Command, at: int) -> bool:

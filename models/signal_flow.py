@@ -100,11 +100,7 @@ def _member(signal: Signal) -> Member:
         firing=signal.status is SignalStatus.FIRING,
         starts_at=signal.starts_at,
         ends_at=signal.ends_at,
-        severity=facts["severity"],
-        impact=facts["impact"],
-        scope=facts["scope"],
-        workaround=facts["workaround"],
-        check_outage=facts["check_outage"],
+        **facts,
     )
 
 
@@ -211,16 +207,7 @@ def _open(ctx: Context, signal: Signal) -> Incident:
 def _pending_member(known: SignalState) -> Member:
     facts = member_facts(known.kind, known.labels, {}, known.labels.get("severity", "").lower())
     return Member(
-        kind=known.kind,
-        source=known.source,
-        service=known.service,
-        firing=True,
-        starts_at=known.starts_at,
-        severity=facts["severity"],
-        impact=facts["impact"],
-        scope=facts["scope"],
-        workaround=facts["workaround"],
-        check_outage=facts["check_outage"],
+        kind=known.kind, source=known.source, service=known.service, firing=True, starts_at=known.starts_at, **facts
     )
 
 
