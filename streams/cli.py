@@ -226,6 +226,17 @@ def metrics(url: str, token: str | None, as_json: bool, since: str, service: str
 
 
 @main.command()
+@read_options
+@click.argument("incident_id")
+def postmortem(url: str, token: str | None, as_json: bool, incident_id: str, **flags: object) -> None:
+    """Draft a post-mortem (Markdown, the incident-management template) from the incident's events."""
+    from streams.reports import postmortem as draft
+
+    markdown = draft(settings_from(**flags), url, token, incident_id)
+    click.echo(orjson.dumps({"markdown": markdown}).decode() if as_json else markdown)
+
+
+@main.command()
 @click.option("--check", "check_file", type=click.Path(exists=True, dir_okay=False), help="Validate this file.")
 def policy(check_file: str | None) -> None:
     """Print the default incident policy, or validate a policy file."""

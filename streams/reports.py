@@ -7,8 +7,9 @@ HTTP API; when nothing answers there, it opens ClickHouse itself.
 from urllib.parse import urlencode
 
 from models.policy import Policy
+from models.postmortem import render
 from sinks.clickhouse.client import embedded_dsn, open_client
-from sinks.clickhouse.queries import incident_metrics, list_incidents
+from sinks.clickhouse.queries import incident_events, incident_metrics, list_incidents
 from streams.client import get_json
 from streams.settings import Settings
 
@@ -50,6 +51,18 @@ def metrics(settings: Settings, policy: Policy, url: str, token: str | None, sin
         lambda c, db: {"metrics": incident_metrics(c, db, policy.sla, since=since, service=service)},
     )
     return body["metrics"]
+
+
+def postmortem(settings: Settings, url: str, token: str | None, incident_id: str) -> str:
+    body = fetch(
+        f"/v1/incidents/{incident_id}/postmortem",
+        {},
+        settings,
+        url,
+        token,
+        lambda c, db: {"markdown": render(incident_events(c, db, incident_id))},
+    )
+    return body["markdown"]
 
 
 def table(rows: list[list[object]], header: list[str]) -> str:

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+import orjson
 from clickhouse_connect.driver.client import Client
 
 from models.durations import parse_duration
@@ -96,3 +97,27 @@ def _round(value: float | None) -> float | None:
 
 def _minutes(quantiles: list, index: int) -> float | None:
     return round(quantiles[index] / 60000, 2) if quantiles and quantiles[index] == quantiles[index] else None
+
+
+EVENTS_SQL = """
+SELECT DISTINCT event_id, incident_id, seq, kind, at, severity, status, service, services, title, reasons,
+       fingerprints, fingerprint, actor, runbook_url, root_cause, detected_at, acknowledged_at, resolved_at,
+       closed_at, details
+FROM {db}.incident_events
+WHERE incident_id = {incident}
+ORDER BY seq
+"""
+
+
+def incident_events(client: Client, database: str, incident_id: str) -> list[dict]:
+    """An incident's lifecycle events, shaped as published on Kafka (docs/events.md)."""
+    result = client.query(EVENTS_SQL.format(db=database, incident=_quote(incident_id)))
+    events = []
+    for row in result.result_rows:
+        event = dict(zip(result.column_names, row, strict=True))
+        for name in ("at", "detected_at", "acknowledged_at", "resolved_at", "closed_at"):
+            event[name] = _iso(event[name])
+        event["reasons"] = orjson.loads(event["reasons"])
+        event["services"], event["fingerprints"] = list(event["services"]), list(event["fingerprints"])
+        events.append(event)
+    return events

@@ -1,4 +1,5 @@
-"""``GET /v1/incidents`` and ``GET /v1/incident-metrics``: ClickHouse through the running instance.
+"""``GET /v1/incidents``, ``/v1/incident-metrics``, ``/v1/incidents/{id}/postmortem``: ClickHouse
+through the running instance.
 
 chDB allows one process per data directory, so the CLI and dashboards read through these
 endpoints while ``tocsin up`` holds the embedded ClickHouse.
@@ -11,7 +12,8 @@ from clickhouse_connect.driver.client import Client
 from faust.web import Request, Response, View
 
 from models.policy import Policy
-from sinks.clickhouse.queries import incident_metrics, list_incidents
+from models.postmortem import render
+from sinks.clickhouse.queries import incident_events, incident_metrics, list_incidents
 from streams.web.auth import authorized
 
 
@@ -59,3 +61,13 @@ def register(app: faust.App, client: Client, database: str, policy: Policy, toke
             except ValueError as exc:
                 return self.json({"error": str(exc)}, status=400)
             return self.json({"metrics": rows})
+
+    @app.page("/v1/incidents/{incident_id}/postmortem")
+    class Postmortem(View):
+        async def get(self, request: Request, incident_id: str) -> Response:
+            if not authorized(request, token):
+                return self.json({"error": "missing or wrong bearer token"}, status=401)
+            events = await run(incident_events, client, database, incident_id)
+            if not events:
+                return self.json({"error": f"no incident {incident_id}"}, status=404)
+            return self.json({"incident_id": incident_id, "markdown": render(events)})

@@ -120,6 +120,10 @@ def test_up_with_real_alertmanager(tmp_path: Path) -> None:
         measured = subprocess.run([*cli, "metrics", "--url", url, "--json"], capture_output=True, check=True)
         p0 = next(m for m in json.loads(measured.stdout) if m["severity"] == "P0")
         assert (p0["incidents"], p0["mttr_minutes"]["avg"]) == (1, 0.5)
+        draft = subprocess.run(
+            [*cli, "postmortem", opened["incident_id"], "--url", url], capture_output=True, text=True, check=True
+        ).stdout
+        assert draft.startswith("# Post-mortem: API service is down") and "## 2. Timeline" in draft
         table = subprocess.run([*cli, "metrics", "--url", url], capture_output=True, text=True, check=True).stdout
         assert table.splitlines()[0].split()[:3] == ["severity", "incidents", "MTTA"]
 

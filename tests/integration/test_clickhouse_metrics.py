@@ -122,3 +122,55 @@ def test_metrics_equal_an_independent_computation(clickhouse, database: str) -> 
         assert got["response_sla_met_pct"] == pytest.approx(round(100 * met / len(mine), 1))
         met = sum(1 for _, f in mine if f is not None and f * 1000 <= target.resolution_ms)
         assert got["resolution_sla_met_pct"] == pytest.approx(round(100 * met / len(mine), 1))
+
+
+def test_postmortem_reproduces_the_seed_example(clickhouse, database: str) -> None:
+    """The procedure's example: API outage, connection pool exhausted, 14:00 → 14:45."""
+    from models.postmortem import render
+    from models.timestamps import parse_ms
+    from sinks.clickhouse.queries import incident_events
+
+    policy = load_policy("resolution: {auto: manual}")
+    at = {hhmm: parse_ms(f"2025-01-27T{hhmm}:00Z") for hhmm in ("14:00", "14:05", "14:10", "14:15", "14:30", "14:45")}
+    down = alert("SystemDown", service="apex-api", starts=at["14:00"], severity="critical")
+    state, events, _ = step(KeyState(), down, at["14:00"], policy)
+    incident = events[0].incident_id
+    for item in (
+        command("ack", incident, at["14:05"], actor="oncall"),
+        command(
+            "note",
+            incident,
+            at["14:10"],
+            actor="oncall",
+            text="Root cause identified: database connection pool exhausted",
+        ),
+        command("note", incident, at["14:15"], actor="oncall", text="Rollback to previous version"),
+        resolved(down, at["14:30"]),
+        command("resolve", incident, at["14:45"], actor="oncall", text="Full resolution verified"),
+    ):
+        state, emitted, _ = step(state, item, at["14:45"], policy)
+        events += emitted
+    EventWriter(clickhouse, database).write_sync([to_row(e.to_dict()) for e in events])
+
+    markdown = render(incident_events(clickhouse, database, incident))
+    timeline = markdown[markdown.index("**Key events**") : markdown.index("## 3.")]
+    assert [line for line in timeline.splitlines() if line.startswith("- ")] == [
+        "- 14:00: Alert received: SystemDown on apex-api",
+        "- 14:05: Acknowledged by oncall",
+        "- 14:10: Root cause identified: database connection pool exhausted (oncall)",
+        "- 14:15: Rollback to previous version (oncall)",
+        "- 14:30: Signal " + down.fingerprint + " recovered",
+        "- 14:45: Resolved by oncall",
+    ]
+    assert "**Severity**: P0" in markdown and "**Duration**: 45 min" in markdown
+    assert "- **Response time**: 14:05 (5 min after detection)" in markdown
+    assert "- **Direct cause**: Root cause identified: database connection pool exhausted" in markdown
+    for section in (
+        "1. Executive Summary",
+        "2. Timeline",
+        "3. Root Cause Analysis",
+        "4. Impact Assessment",
+        "5. Action Items",
+        "6. Lessons Learned",
+    ):
+        assert f"## {section}" in markdown
