@@ -17,7 +17,7 @@ import pytest
 from streams.local.broker import free_port
 from tests.support.alertmanager import Alertmanager
 from tests.support.processes import alive, children
-from tests.support.stack import read_topic
+from tests.support.stack import read_topic, read_until
 
 pytestmark = pytest.mark.integration
 
@@ -137,7 +137,12 @@ def test_up_with_real_alertmanager(tmp_path: Path) -> None:
         feed.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
         sent = subprocess.run([*cli, "send", str(feed), "--url", url], capture_output=True, text=True, check=True)
         assert sent.stdout.strip() == "1 alerts, 1 checks, 1 reports"
-        records = asyncio.run(read_topic(broker, "tocsin.incidents", 6, timeout=30))
+
+        def search_done(records: list) -> bool:
+            search = [e for r in records if (e := orjson.loads(r.value))["service"] == "search"]
+            return len(search) >= 2 and any(e["severity"] == "P2" for e in search)
+
+        records = asyncio.run(read_until(broker, "tocsin.incidents", search_done, timeout=30))
         search = sorted(
             (e for r in records if (e := orjson.loads(r.value))["service"] == "search"), key=lambda e: e["seq"]
         )
