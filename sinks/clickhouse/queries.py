@@ -30,7 +30,9 @@ SELECT
     countIf(acknowledged_at IS NOT NULL
             AND dateDiff('millisecond', detected_at, acknowledged_at) <= {response_ms}) AS response_met,
     countIf(resolved_at IS NOT NULL
-            AND dateDiff('millisecond', detected_at, resolved_at) <= {resolution_ms})   AS resolution_met
+            AND dateDiff('millisecond', detected_at, resolved_at) <= {resolution_ms})   AS resolution_met,
+    countIf(acknowledged_at IS NOT NULL)                                         AS acknowledged,
+    countIf(resolved_at IS NOT NULL)                                             AS resolved
 FROM {db}.incidents
 WHERE severity = {severity} AND detected_at > now64(3) - toIntervalMillisecond({since_ms})
   AND ({service} = '' OR has(services, {service}))
@@ -77,18 +79,25 @@ def incident_metrics(
         rows = client.query(sql).result_rows
         if not rows:
             continue
-        _, count, mtta, mtta_q, mttr, mttr_q, response_met, resolution_met = rows[0]
+        _, count, mtta, mtta_q, mttr, mttr_q, response_met, resolution_met, acknowledged, resolved = rows[0]
         out.append(
             {
                 "severity": severity,
                 "incidents": count,
-                "mtta_minutes": {"avg": _round(mtta), "p50": _minutes(mtta_q, 0), "p90": _minutes(mtta_q, 1)},
-                "mttr_minutes": {"avg": _round(mttr), "p50": _minutes(mttr_q, 0), "p90": _minutes(mttr_q, 1)},
+                "mtta_minutes": _summary(mtta, mtta_q, acknowledged),
+                "mttr_minutes": _summary(mttr, mttr_q, resolved),
                 "response_sla_met_pct": round(100 * response_met / count, 1),
                 "resolution_sla_met_pct": round(100 * resolution_met / count, 1),
             }
         )
     return out
+
+
+def _summary(average: float | None, quantiles: list, observed: int) -> dict:
+    """avg/p50/p90 in minutes; all None when nothing was observed (no ack, no resolution)."""
+    if not observed:
+        return {"avg": None, "p50": None, "p90": None}
+    return {"avg": _round(average), "p50": _minutes(quantiles, 0), "p90": _minutes(quantiles, 1)}
 
 
 def _round(value: float | None) -> float | None:
