@@ -24,10 +24,12 @@ from streams.worker import start_in_loop
 
 
 @asynccontextmanager
-async def running_tocsin(settings: Settings, client: Client) -> AsyncIterator[faust.App]:
+async def running_tocsin(
+    settings: Settings, client: Client, writer: EventWriter | None = None
+) -> AsyncIterator[faust.App]:
     """Start the full topology for ``settings`` and stop it afterwards."""
     await ensure_topics(settings.bootstrap_servers, TopicNames(settings.topic_prefix), settings.partitions)
-    app = create_app(settings, EventWriter(client, settings.database))
+    app = create_app(settings, writer or EventWriter(client, settings.database))
     worker = await start_in_loop(app)
     try:
         await wait_for(lambda: is_ready(app), timeout=60, what="worker ready")
