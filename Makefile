@@ -35,6 +35,7 @@ test: $(STAMP) deps-debian
 	$(BIN)/pytest
 
 bench: $(STAMP)
+	$(BIN)/python -m tests.bench.bench_engine
 	$(BIN)/python -m tests.bench.bench_pipeline
 
 lint: $(STAMP)

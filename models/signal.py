@@ -83,3 +83,7 @@ class SignalAck:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SignalAck":
+        return cls(**data)

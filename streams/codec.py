@@ -45,7 +45,4 @@ def decode(raw: bytes) -> dict:
 
 
 def _decode_item(tag: str, data: dict) -> Input:
-    cls = _TYPES[tag]
-    if cls is SignalAck:
-        return SignalAck(**data)
-    return cls.from_dict(data)
+    return _TYPES[tag].from_dict(data)

@@ -1,0 +1,65 @@
+"""The incident engine alone (no Kafka): inputs/s through ``step_in_place`` as the correlate
+agent calls it, versus the copying ``step``, and the cost of storing state.
+
+Prints one JSON line. Part of ``make bench``.
+"""
+
+import time
+
+import orjson
+
+from models.engine import correlation_key, routing_key, step, step_in_place
+from models.limits import DEFAULT_LIMITS
+from models.parsers import parse_alerts
+from models.policy import load_policy
+from models.state import KeyState
+from tests.bench.workload import alert_messages
+
+INPUTS = 20_000
+NOW = 1_795_780_000_000
+
+
+def inputs() -> list:
+    return [s for _, body, _ in alert_messages(INPUTS, NOW) for s in parse_alerts(body, DEFAULT_LIMITS, NOW).inputs]
+
+
+def run(items: list, in_place: bool) -> tuple[float, dict]:
+    policy, states = load_policy(), {}
+    started = time.perf_counter()
+    for item in items:
+        token = routing_key(item, policy)
+        state = states.get(token) or KeyState()
+        if in_place:
+            step_in_place(state, item, NOW, policy, key=correlation_key(item, policy))
+        else:
+            state, _, _ = step(state, item, NOW, policy, key=correlation_key(item, policy))
+        states[token] = state
+    return len(items) / (time.perf_counter() - started), states
+
+
+def main() -> None:
+    items = inputs()
+    in_place, states = run(items, in_place=True)
+    copying, _ = run(items[:5000], in_place=False)
+    started = time.perf_counter()
+    blobs = [state.to_json() for state in states.values()]
+    to_json_ms = 1000 * (time.perf_counter() - started) / len(blobs)
+    started = time.perf_counter()
+    for state in states.values():
+        state.to_dict()
+    to_dict_ms = 1000 * (time.perf_counter() - started) / len(blobs)
+    print(
+        orjson.dumps(
+            {
+                "engine_inputs_per_s_in_place": round(in_place),
+                "engine_inputs_per_s_copying": round(copying),
+                "state_store_ms_orjson": round(to_json_ms, 3),
+                "state_store_ms_to_dict": round(to_dict_ms, 3),
+                "keys": len(states),
+            }
+        ).decode()
+    )
+
+
+if __name__ == "__main__":
+    main()
