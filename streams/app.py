@@ -2,7 +2,7 @@
 
 import faust
 
-from sinks.clickhouse.writer import EventWriter
+from sinks.clickhouse.writer import SIGNAL_COLUMNS, BatchWriter, EventWriter, signal_row, to_row
 from streams import stall_guard
 from streams.agents import correlate, ingest, sink
 from streams.settings import Settings
@@ -57,6 +57,7 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
     topics = {kind: raw_topic(name) for kind, name in inputs.items()}
     signals = raw_topic(names.signals, key_serializer=correlate.KEY_SERIALIZER)
     incidents, status, dlq = raw_topic(names.incidents), raw_topic(names.service_status), raw_topic(names.dlq)
+    log_topic = raw_topic(names.signal_log)
     table = correlate.incident_table(app, settings.partitions)
 
     for kind, topic in topics.items():
@@ -66,6 +67,7 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
         signals,
         incidents,
         status,
+        log_topic,
         dlq,
         table,
         settings.policy,
@@ -74,7 +76,10 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
         batch_seconds=settings.correlate_batch_seconds,
         tick_seconds=settings.tick_seconds,
     )
-    sink.register(app, incidents, dlq, writer, settings.sink_batch_size, settings.sink_batch_seconds)
+    batching = (settings.sink_batch_size, settings.sink_batch_seconds)
+    sink.register(app, "sink", incidents, dlq, writer, to_row, *batching)
+    signals_writer = BatchWriter(writer.client, f"{settings.database}.signals", SIGNAL_COLUMNS, writer.max_backoff)
+    sink.register(app, "sink-signals", log_topic, dlq, signals_writer, signal_row, *batching)
     ingest_api.register(app, topics, settings.limits, settings.policy, settings.api_token)
     incidents_api.register(app, writer.client, settings.database, settings.policy, settings.api_token)
     stall_guard.register(app, names.pipeline)

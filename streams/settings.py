@@ -15,6 +15,7 @@ then passed down as plain values.
 | `TOCSIN_API_TOKEN` | — | none | bearer token required by the HTTP API |
 | `TOCSIN_STORE` | `--store` | `memory://` (`up`), `rocksdb://` (`worker`) | Faust table store |
 | `TOCSIN_APP_ID` | `--app-id` | `tocsin` | consumer group and table namespace |
+| `TOCSIN_SIGNALS_TTL_DAYS` | — | `30` | how long ClickHouse keeps the `signals` log |
 | `TOCSIN_FAST_GROUP_JOIN` | — | off (on for `up`) | 6 s session/rebalance timeouts: quick joins, quick failover |
 """
 
@@ -59,6 +60,7 @@ class Settings:
     tick_seconds: float = 1.0
     fast_group_join: bool = False
     drain_seconds: float = 10.0
+    signals_ttl_days: int = 30
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9._-]+", self.topic_prefix):
@@ -99,6 +101,7 @@ _ENV = {
     "store": "TOCSIN_STORE",
     "app_id": "TOCSIN_APP_ID",
     "fast_group_join": "TOCSIN_FAST_GROUP_JOIN",
+    "signals_ttl_days": "TOCSIN_SIGNALS_TTL_DAYS",
 }
 
 

@@ -50,6 +50,11 @@ class TopicNames:
         return f"{self.prefix}.incidents"
 
     @property
+    def signal_log(self) -> str:
+        """Every engine input with its outcome, for the ClickHouse ``signals`` table."""
+        return f"{self.prefix}.signal-log"
+
+    @property
     def service_status(self) -> str:
         """Compacted: current status per service."""
         return f"{self.prefix}.service-status"
@@ -66,10 +71,10 @@ class TopicNames:
     @property
     def pipeline(self) -> set[str]:
         """Topics whose messages are work in flight (drained before a graceful stop)."""
-        return {*self.inputs, self.signals, self.incidents}
+        return {*self.inputs, self.signals, self.incidents, self.signal_log}
 
     def all(self) -> list[str]:
-        return [*self.inputs, self.signals, self.incidents, self.service_status, self.dlq]
+        return [*self.inputs, self.signals, self.incidents, self.signal_log, self.service_status, self.dlq]
 
 
 async def ensure_topics(bootstrap_servers: str, names: TopicNames, partitions: int) -> None:

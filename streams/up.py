@@ -40,7 +40,7 @@ def run_worker(settings: Settings, stack: ExitStack) -> None:
     """Schema, topics, then the worker until a signal; ``stack`` closes what was started."""
     client = open_client(settings.clickhouse)
     stack.callback(client.close)
-    applied = migrate(client, settings.database)
+    applied = migrate(client, settings.database, settings.signals_ttl_days)
     if applied:
         log.info("applied ClickHouse migrations: %s", ", ".join(applied))
     loop = asyncio.new_event_loop()

@@ -30,8 +30,12 @@ def _statements(sql: str) -> list[str]:
     return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
 
 
-def migrate(client: Client, database: str) -> list[str]:
-    """Apply pending migrations to ``database``; return the names applied now."""
+def migrate(client: Client, database: str, signals_ttl_days: int | None = None) -> list[str]:
+    """Apply pending migrations to ``database``; return the names applied now.
+
+    ``signals_ttl_days`` sets how long ``signals`` rows are kept (existing rows keep their
+    old expiry until their parts merge: ``materialize_ttl_after_modify`` is off).
+    """
     if not _IDENTIFIER.match(database):
         raise ValueError(f"invalid database name {database!r}")
     client.command(f"CREATE DATABASE IF NOT EXISTS {database}")
@@ -49,4 +53,9 @@ def migrate(client: Client, database: str) -> list[str]:
             client.command(statement)
         client.insert(f"{database}.schema_migrations", [[version, name]], column_names=["version", "name"])
         applied.append(name)
+    if signals_ttl_days:
+        client.command(
+            f"ALTER TABLE {database}.signals MODIFY TTL toDateTime(received_at) + INTERVAL {int(signals_ttl_days)} DAY",
+            settings={"materialize_ttl_after_modify": 0},
+        )
     return applied

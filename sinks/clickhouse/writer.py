@@ -98,24 +98,25 @@ def _log_retry(state: RetryCallState) -> None:
     )
 
 
-class EventWriter:
-    """Writes batches of lifecycle events, off the event loop (chDB is sync-only)."""
+class BatchWriter:
+    """Writes batches of rows into one table, off the event loop (chDB is sync-only).
 
-    def __init__(self, client: Client, database: str, max_backoff: float = 30.0) -> None:
+    The first column of every row is its id; the batch's dedup token is derived from them.
+    """
+
+    def __init__(self, client: Client, table: str, columns: Sequence[str], max_backoff: float = 30.0) -> None:
         self.client = client
-        self.table = f"{database}.incident_events"
+        self.table = table
+        self.columns = list(columns)
         self.max_backoff = max_backoff
 
     def write_sync(self, rows: Sequence[list]) -> None:
         self.client.insert(
-            self.table,
-            rows,
-            column_names=list(COLUMNS),
-            settings={"insert_deduplication_token": dedup_token(rows)},
+            self.table, rows, column_names=self.columns, settings={"insert_deduplication_token": dedup_token(rows)}
         )
 
     async def write(self, rows: Sequence[list]) -> None:
-        """Insert rows made by ``to_row``, retrying until ClickHouse accepts them."""
+        """Insert rows, retrying until ClickHouse accepts them."""
         if not rows:
             return
         started = time.monotonic()
@@ -128,3 +129,34 @@ class EventWriter:
         SINK_BACKLOG.set(0)
         SINK_BATCH_ROWS.observe(len(rows))
         SINK_BATCH_SECONDS.observe(time.monotonic() - started)
+
+
+class EventWriter(BatchWriter):
+    """Lifecycle events into ``incident_events`` (rows from ``to_row``)."""
+
+    def __init__(self, client: Client, database: str, max_backoff: float = 30.0) -> None:
+        super().__init__(client, f"{database}.incident_events", COLUMNS, max_backoff)
+        self.database = database
+
+
+SIGNAL_COLUMNS = (
+    "signal_id",
+    "at",
+    "received_at",
+    "input",
+    "source",
+    "service",
+    "fingerprint",
+    "status",
+    "outcome",
+    "reason",
+    "incident_id",
+    "title",
+)
+
+
+def signal_row(record: dict) -> list:
+    """One ``signals`` row from a record of ``streams.signal_log``."""
+    row = [record[name] for name in SIGNAL_COLUMNS]
+    row[1], row[2] = _time(record["at"]), _time(record["received_at"])
+    return row

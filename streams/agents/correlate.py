@@ -34,7 +34,7 @@ from models.service_status import changed_statuses, service_statuses
 from models.state import Decision, KeyState, Outcome
 from models.timers import next_due
 from models.timestamps import format_ms
-from streams import metrics
+from streams import metrics, signal_log
 from streams.codec import TICK, decode, encode_tick
 from streams.dlq import dead_letter
 
@@ -73,6 +73,7 @@ class Batch:
     events: list[LifecycleEvent] = field(default_factory=list)
     arrivals: list[int] = field(default_factory=list)
     refused: list[tuple[EventT, dict, Decision]] = field(default_factory=list)
+    log: list[dict] = field(default_factory=list)
     open_before: Counter = field(default_factory=Counter)
 
 
@@ -109,6 +110,7 @@ class Correlator:
             emitted, decision = step_in_place(state, item, now, self.policy, key=message["key"])
             batch.events += emitted
             metrics.INPUTS.labels(event.message.topic, str(decision.outcome)).inc()
+            batch.log.append(signal_log.record(item, decision, now))
             if decision.outcome is Outcome.REJECTED:
                 batch.refused.append((event, item.to_dict(), decision))
         batch.arrivals.append(now)
@@ -165,6 +167,7 @@ def register(
     signals: faust.TopicT,
     incidents: faust.TopicT,
     status: faust.TopicT,
+    log_topic: faust.TopicT,
     dlq: faust.TopicT,
     table: faust.Table,
     policy: Policy,
@@ -182,6 +185,8 @@ def register(
         for service, value in status_changes(batch):
             body = {"service": service, "status": value, "updated_at": updated}
             futures.append(await status.send(key=service, value=orjson.dumps(body)))
+        for entry in batch.log:
+            futures.append(await log_topic.send(key=entry["fingerprint"].encode(), value=orjson.dumps(entry)))
         for future in futures:
             await future
         for event, item, decision in batch.refused:

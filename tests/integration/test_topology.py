@@ -270,3 +270,37 @@ def test_readiness_and_health(settings: Settings, clickhouse) -> None:
                 assert await status_of(f"{settings.base_url}{page}") == 404
 
     asyncio.run(scenario())
+
+
+def test_every_input_is_logged_with_its_outcome(settings: Settings, clickhouse) -> None:
+    from sinks.clickhouse.migrate import migrate
+
+    t = now_ms() - MIN
+    body = webhook(am_alert("Latency", "maps", t))
+
+    async def scenario() -> None:
+        async with running_tocsin(settings, clickhouse):
+            url = f"{settings.base_url}/v1/alertmanager"
+            assert (await post(url, body))[0] == 202
+            assert (await post(url, body))[0] == 202  # re-delivered
+            unknown = {"action": "ack", "incident_id": "000000000000-0000000000", "actor": "x"}
+            await produce(settings.bootstrap_servers, TopicNames(settings.topic_prefix).commands, orjson.dumps(unknown))
+
+            def logged() -> list:
+                rows = clickhouse.query(
+                    f"SELECT input, service, outcome, reason FROM {settings.database}.signals FINAL "
+                    f"ORDER BY received_at, outcome"
+                ).result_rows
+                return rows if len(rows) >= 3 else []
+
+            rows = await wait_for(logged, 30, "three signal-log rows")
+            assert sorted(rows) == [
+                ("command", "", "rejected", "unknown_incident"),
+                ("signal", "maps", "accepted", ""),
+                ("signal", "maps", "duplicate", ""),
+            ]
+
+    asyncio.run(scenario())
+    migrate(clickhouse, settings.database, signals_ttl_days=7)
+    ddl = clickhouse.query(f"SHOW CREATE TABLE {settings.database}.signals").result_rows[0][0]
+    assert "toIntervalDay(7)" in ddl or "INTERVAL 7 DAY" in ddl

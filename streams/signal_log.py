@@ -1,0 +1,47 @@
+"""One record per engine input and its outcome, published for the ``tocsin.signals`` table."""
+
+import hashlib
+
+import orjson
+
+from models.check import CheckResult
+from models.command import Command
+from models.parsers.result import Input
+from models.report import UserReport
+from models.signal import Signal, SignalAck
+from models.state import Decision
+from models.timestamps import format_ms
+
+
+def _describe(item: Input) -> tuple[str, str, int, str, str, str]:
+    """(input, source, event time, service, status, title) of any engine input."""
+    if isinstance(item, Signal):
+        return "signal", item.source, item.at, item.service, str(item.status), item.title
+    if isinstance(item, SignalAck):
+        return "ack", item.source, item.at, item.service, "acknowledged", ""
+    if isinstance(item, CheckResult):
+        return "check", item.kind, item.observed_at, item.service, str(item.status), item.check
+    if isinstance(item, UserReport):
+        return "report", str(item.channel), item.reported_at, item.service, "firing", item.summary
+    if isinstance(item, Command):
+        return "command", item.actor, item.at, "", str(item.action), item.text
+    raise TypeError(type(item).__name__)
+
+
+def record(item: Input, decision: Decision, received_at: int) -> dict:
+    kind, source, at, service, status, title = _describe(item)
+    material = orjson.dumps([item.to_dict(), str(decision.outcome), decision.reason], option=orjson.OPT_SORT_KEYS)
+    return {
+        "signal_id": hashlib.sha256(material).hexdigest()[:32],
+        "at": format_ms(at or received_at),
+        "received_at": format_ms(received_at),
+        "input": kind,
+        "source": source,
+        "service": service,
+        "fingerprint": decision.fingerprint,
+        "status": status,
+        "outcome": str(decision.outcome),
+        "reason": decision.reason,
+        "incident_id": decision.incident_id,
+        "title": title[:1024],
+    }
