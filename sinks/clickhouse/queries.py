@@ -130,3 +130,43 @@ def incident_events(client: Client, database: str, incident_id: str) -> list[dic
         event["services"], event["fingerprints"] = list(event["services"]), list(event["fingerprints"])
         events.append(event)
     return events
+
+
+DAILY_SQL = """
+SELECT
+    day,
+    severity,
+    uniqExactMerge(incidents)                                      AS incidents,
+    arrayMap(x -> x.2, groupUniqArrayMerge(responses))             AS response_ms,
+    arrayMap(x -> x.2, groupUniqArrayMerge(resolutions))           AS resolution_ms
+FROM {db}.incident_daily
+WHERE day >= today() - {days} AND ({service} = '' OR service = {service})
+GROUP BY day, severity
+ORDER BY day, severity
+"""
+
+
+def daily_metrics(
+    client: Client, database: str, targets: dict[str, SlaTarget], days: int = 30, service: str = ""
+) -> list[dict]:
+    """Per day and severity, from the pre-aggregated ``incident_daily`` table."""
+    result = client.query(DAILY_SQL.format(db=database, days=int(days), service=_quote(service)))
+    out = []
+    for day, severity, count, responses, resolutions in result.result_rows:
+        target = targets.get(severity)
+        out.append(
+            {
+                "day": day.isoformat(),
+                "severity": severity,
+                "incidents": count,
+                "mtta_minutes": _mean_minutes(responses),
+                "mttr_minutes": _mean_minutes(resolutions),
+                "response_sla_met": sum(1 for ms in responses if target and ms <= target.response_ms),
+                "resolution_sla_met": sum(1 for ms in resolutions if target and ms <= target.resolution_ms),
+            }
+        )
+    return out
+
+
+def _mean_minutes(values: list[int]) -> float | None:
+    return round(sum(values) / len(values) / 60000, 2) if values else None

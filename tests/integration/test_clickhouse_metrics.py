@@ -174,3 +174,24 @@ def test_postmortem_reproduces_the_seed_example(clickhouse, database: str) -> No
         "6. Lessons Learned",
     ):
         assert f"## {section}" in markdown
+
+
+def test_daily_rollup_is_exact_with_duplicates_and_any_order(clickhouse, database: str) -> None:
+    import random
+    import time
+
+    from sinks.clickhouse.queries import daily_metrics
+
+    events = lifecycle(int(time.time() * 1000) // 60_000 * 60_000)
+    rows = [to_row(e) for e in events]
+    writer = EventWriter(clickhouse, database)
+    shuffled = rows[:]
+    random.Random(3).shuffle(shuffled)
+    for chunk in (rows[:4], rows[4:], shuffled[:5], shuffled[5:]):  # everything twice, in other batches
+        writer.write_sync(chunk)
+    by_severity = {m["severity"]: m for m in daily_metrics(clickhouse, database, load_policy().sla)}
+    assert {s: m["incidents"] for s, m in by_severity.items()} == {"P0": 1, "P1": 1, "P3": 1}
+    assert (by_severity["P0"]["mtta_minutes"], by_severity["P0"]["mttr_minutes"]) == (5.0, 45.0)
+    assert (by_severity["P1"]["mtta_minutes"], by_severity["P1"]["mttr_minutes"]) == (30.0, 120.0)
+    assert by_severity["P3"]["mtta_minutes"] is None
+    assert (by_severity["P0"]["response_sla_met"], by_severity["P1"]["resolution_sla_met"]) == (1, 1)
