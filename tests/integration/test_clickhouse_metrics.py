@@ -68,9 +68,14 @@ def test_seed_metric_queries_run_verbatim(clickhouse, database: str) -> None:
     assert scalar(RESPONSE_TIME_SQL) == pytest.approx((5 + 30) / 2)
     assert scalar(RESOLUTION_TIME_SQL) == pytest.approx((45 + 120 + 10) / 3)
     incidents = clickhouse.query(
-        f"SELECT severity, status, seq FROM {database}.incidents ORDER BY severity"
+        f"SELECT severity, status, signal_count, response_sla_met, resolution_sla_met "
+        f"FROM {database}.incidents ORDER BY severity"
     ).result_rows
-    assert [(s, st) for s, st, _ in incidents] == [("P0", "resolved"), ("P1", "resolved"), ("P3", "resolved")]
+    assert incidents == [
+        ("P0", "resolved", 1, True, True),
+        ("P1", "resolved", 1, True, True),
+        ("P3", "resolved", 1, True, True),
+    ]
 
 
 def test_metrics_equal_an_independent_computation(clickhouse, database: str) -> None:

@@ -155,6 +155,10 @@ def test_commands_via_http_and_topic_and_bad_input_to_dlq(settings: Settings, cl
                 ("role_assigned", "bot", "investigating"),
             ]
             assert rows[-1]["details"] == {"role": "incident_commander", "assignee": "carol"}
+            roles = clickhouse.query(
+                f"SELECT roles FROM {settings.database}.incidents WHERE incident_id = '{incident}'"
+            ).result_rows[0][0]
+            assert [tuple(r) for r in roles] == [("incident_commander", "carol")]
 
             # and the other way round on a second incident: ack on the topic, assign over HTTP
             other = {"service": "ledger", "title": "drift", "starts_at": format_ms(t)}
