@@ -82,6 +82,7 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
     sink.register(app, "sink-signals", log_topic, dlq, signals_writer, signal_row, *batching)
     ingest_api.register(app, topics, settings.limits, settings.policy, settings.api_token)
     incidents_api.register(app, writer.client, settings.database, settings.policy, settings.api_token)
-    stall_guard.register(app, names.pipeline)
+    sink_writers = {names.incidents: writer, names.signal_log: signals_writer}
+    stall_guard.register(app, names.pipeline, lambda topic: topic in sink_writers and sink_writers[topic].retrying)
     health.register(app)
     return app

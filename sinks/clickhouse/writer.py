@@ -109,6 +109,11 @@ class BatchWriter:
         self.table = table
         self.columns = list(columns)
         self.max_backoff = max_backoff
+        self.retrying = False  # waiting for ClickHouse: its input is held back on purpose
+
+    def _on_retry(self, state: RetryCallState) -> None:
+        self.retrying = True
+        _log_retry(state)
 
     def write_sync(self, rows: Sequence[list]) -> None:
         self.client.insert(
@@ -121,11 +126,14 @@ class BatchWriter:
             return
         started = time.monotonic()
         retrying = AsyncRetrying(
-            wait=wait_random_exponential(multiplier=0.2, max=self.max_backoff), before_sleep=_log_retry, reraise=True
+            wait=wait_random_exponential(multiplier=0.2, max=self.max_backoff),
+            before_sleep=self._on_retry,
+            reraise=True,
         )
         async for attempt in retrying:
             with attempt:
                 await asyncio.to_thread(self.write_sync, rows)
+        self.retrying = False
         SINK_BACKLOG.set(0)
         SINK_BATCH_ROWS.observe(len(rows))
         SINK_BATCH_SECONDS.observe(time.monotonic() - started)
