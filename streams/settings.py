@@ -15,6 +15,7 @@ then passed down as plain values.
 | `TOCSIN_API_TOKEN` | — | none | bearer token required by the HTTP API |
 | `TOCSIN_STORE` | `--store` | `memory://` (`up`), `rocksdb://` (`worker`) | Faust table store |
 | `TOCSIN_APP_ID` | `--app-id` | `tocsin` | consumer group and table namespace |
+| `TOCSIN_SINK_BATCH_SIZE` / `TOCSIN_SINK_BATCH_SECONDS` | — | `1000` / `0.2` | ClickHouse batch bounds |
 | `TOCSIN_SIGNALS_TTL_DAYS` | — | `30` | how long ClickHouse keeps the `signals` log |
 | `TOCSIN_FAST_GROUP_JOIN` | — | off (on for `up`) | 6 s session/rebalance timeouts: quick joins, quick failover |
 """
@@ -102,6 +103,8 @@ _ENV = {
     "app_id": "TOCSIN_APP_ID",
     "fast_group_join": "TOCSIN_FAST_GROUP_JOIN",
     "signals_ttl_days": "TOCSIN_SIGNALS_TTL_DAYS",
+    "sink_batch_size": "TOCSIN_SINK_BATCH_SIZE",
+    "sink_batch_seconds": "TOCSIN_SINK_BATCH_SECONDS",
 }
 
 
@@ -110,6 +113,8 @@ def _typed(kind: object, text: str) -> object:
         return text.lower() in ("1", "true", "yes", "on")
     if kind in (int, "int"):
         return int(text)
+    if kind in (float, "float"):
+        return float(text)
     if kind in (Path, "Path"):
         return Path(text)
     return text

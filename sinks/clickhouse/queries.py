@@ -159,8 +159,8 @@ def daily_metrics(
                 "day": day.isoformat(),
                 "severity": severity,
                 "incidents": count,
-                "mtta_minutes": _mean_minutes(responses),
-                "mttr_minutes": _mean_minutes(resolutions),
+                "mtta_minutes": _distribution(responses),
+                "mttr_minutes": _distribution(resolutions),
                 "response_sla_met": sum(1 for ms in responses if target and ms <= target.response_ms),
                 "resolution_sla_met": sum(1 for ms in resolutions if target and ms <= target.resolution_ms),
             }
@@ -168,5 +168,13 @@ def daily_metrics(
     return out
 
 
-def _mean_minutes(values: list[int]) -> float | None:
-    return round(sum(values) / len(values) / 60000, 2) if values else None
+def _distribution(values: list[int]) -> dict:
+    """avg, p50, p90, p99 in minutes (nearest rank), all None when nothing was observed."""
+    if not values:
+        return {"avg": None, "p50": None, "p90": None, "p99": None}
+    ordered = sorted(values)
+
+    def rank(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, max(0, -(-len(ordered) * q // 1) - 1))] / 60000, 2)
+
+    return {"avg": round(sum(values) / len(values) / 60000, 2), "p50": rank(0.5), "p90": rank(0.9), "p99": rank(0.99)}

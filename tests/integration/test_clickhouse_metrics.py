@@ -196,7 +196,8 @@ def test_daily_rollup_is_exact_with_duplicates_and_any_order(clickhouse, databas
         writer.write_sync(chunk)
     by_severity = {m["severity"]: m for m in daily_metrics(clickhouse, database, load_policy().sla)}
     assert {s: m["incidents"] for s, m in by_severity.items()} == {"P0": 1, "P1": 1, "P3": 1}
-    assert (by_severity["P0"]["mtta_minutes"], by_severity["P0"]["mttr_minutes"]) == (5.0, 45.0)
-    assert (by_severity["P1"]["mtta_minutes"], by_severity["P1"]["mttr_minutes"]) == (30.0, 120.0)
-    assert by_severity["P3"]["mtta_minutes"] is None
+    p0, p1, p3 = by_severity["P0"], by_severity["P1"], by_severity["P3"]
+    assert p0["mtta_minutes"] == {"avg": 5.0, "p50": 5.0, "p90": 5.0, "p99": 5.0}
+    assert (p0["mttr_minutes"]["avg"], p1["mtta_minutes"]["p90"], p1["mttr_minutes"]["p99"]) == (45.0, 30.0, 120.0)
+    assert p3["mtta_minutes"]["avg"] is None
     assert (by_severity["P0"]["response_sla_met"], by_severity["P1"]["resolution_sla_met"]) == (1, 1)
