@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from models.incident import Incident
 from models.lifecycle import MAX_FINGERPRINTS, EventKind, LifecycleEvent, event_id
 from models.policy import Policy
+from models.sla import RESOLUTION, RESPONSE, deadlines
 from models.state import KeyState
 
 
@@ -27,6 +28,7 @@ class Context:
     ) -> None:
         """Append the incident's next event (``seq`` + 1), carrying its current state."""
         incident.seq += 1
+        due = deadlines(incident, self.policy)
         self.events.append(
             LifecycleEvent(
                 event_id=event_id(incident.incident_id, kind, incident.seq),
@@ -49,6 +51,8 @@ class Context:
                 acknowledged_at=incident.acknowledged_at,
                 resolved_at=incident.resolved_at,
                 closed_at=incident.closed_at,
+                response_deadline=due.get(RESPONSE, 0),
+                resolution_deadline=due.get(RESOLUTION, 0),
                 details=dict(details or {}),
             )
         )

@@ -63,6 +63,8 @@ class LifecycleEvent:
     acknowledged_at: int
     resolved_at: int
     closed_at: int
+    response_deadline: int = 0
+    resolution_deadline: int = 0
     details: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -89,6 +91,8 @@ class LifecycleEvent:
             "acknowledged_at": _time(self.acknowledged_at),
             "resolved_at": _time(self.resolved_at),
             "closed_at": _time(self.closed_at),
+            "response_deadline": _time(self.response_deadline),
+            "resolution_deadline": _time(self.resolution_deadline),
             "details": dict(self.details),
         }
 

@@ -45,6 +45,8 @@ COLUMNS = (
     "closed_at",
     "details",
     "schema_version",
+    "response_deadline",
+    "resolution_deadline",
 )
 
 
@@ -84,6 +86,8 @@ def to_row(event: dict) -> list:
         _time(event["closed_at"]),
         {str(k): str(v) for k, v in event["details"].items()},
         int(event["schema"]),
+        _time(event.get("response_deadline")),
+        _time(event.get("resolution_deadline")),
     ]
 
 

@@ -67,6 +67,11 @@ def test_seed_metric_queries_run_verbatim(clickhouse, database: str) -> None:
 
     assert scalar(RESPONSE_TIME_SQL) == pytest.approx((5 + 30) / 2)
     assert scalar(RESOLUTION_TIME_SQL) == pytest.approx((45 + 120 + 10) / 3)
+    deadlines = clickhouse.query(
+        f"SELECT dateDiff('minute', detected_at, response_deadline), dateDiff('minute', detected_at, "
+        f"resolution_deadline) FROM {database}.incidents ORDER BY severity"
+    ).result_rows
+    assert deadlines == [(15, 240), (60, 1440), (1440, 10080)]  # the seed's targets, and P3's
     incidents = clickhouse.query(
         f"SELECT severity, status, signal_count, response_sla_met, resolution_sla_met "
         f"FROM {database}.incidents ORDER BY severity"
