@@ -30,6 +30,7 @@ async def pipeline_lag(app: faust.App, topics: set[str]) -> int:
 
 async def drain(app: faust.App, topics: set[str], timeout: float) -> bool:
     """Wait until ``pipeline_lag`` is zero; ``False`` if ``timeout`` ran out first."""
+    app.tocsin_draining = True  # timers stop adding work (ticks), so the lag can reach zero
     lag = -1
     try:
         async with asyncio.timeout(timeout):  # a commit can hang while the broker is gone

@@ -225,6 +225,8 @@ def register(
     @app.timer(interval=tick_seconds, name="tick")
     async def send_ticks() -> None:
         """One tick per owned partition: timers flow through Kafka, ordered with the inputs."""
+        if getattr(app, "tocsin_draining", False):
+            return
         owned = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == signals.get_topic_name()}
         now = int(time.time() * 1000)
         for partition in sorted(owned):
