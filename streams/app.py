@@ -83,6 +83,11 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
     ingest_api.register(app, topics, settings.limits, settings.policy, settings.api_token)
     incidents_api.register(app, writer.client, settings.database, settings.policy, settings.api_token)
     sink_writers = {names.incidents: writer, names.signal_log: signals_writer}
-    stall_guard.register(app, names.pipeline, lambda topic: topic in sink_writers and sink_writers[topic].retrying)
+    stall_guard.register(
+        app,
+        names.pipeline,
+        lambda topic: topic in sink_writers and sink_writers[topic].retrying,
+        exit_when_stuck=settings.exit_when_stuck,
+    )
     health.register(app)
     return app

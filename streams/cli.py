@@ -40,7 +40,7 @@ def service_options(function: object) -> object:
 
 def settings_from(**flags: object) -> Settings:
     try:
-        return from_env().with_(**flags)
+        return from_env().with_(**flags, exit_when_stuck=True)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
 

@@ -62,6 +62,7 @@ class Settings:
     fast_group_join: bool = False
     drain_seconds: float = 10.0
     signals_ttl_days: int = 30
+    exit_when_stuck: bool = False  # the CLI's workers exit (status 75) for a supervisor to restart them
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9._-]+", self.topic_prefix):

@@ -15,6 +15,7 @@ commit always moves between checks.
 """
 
 import logging
+import os
 from collections.abc import Callable
 
 import faust
@@ -22,13 +23,22 @@ from prometheus_client import Counter
 
 log = logging.getLogger(__name__)
 
+#: Re-reads of one partition without progress before the worker gives up and exits.
+MAX_REREADS = 3
+#: Exit status for "restart me": EX_TEMPFAIL.
+EXIT_STUCK = 75
+
 STALLS = Counter("tocsin_stalled_partitions_total", "Partitions re-read after their processing stalled.", ["topic"])
 
 
 class StallGuard:
-    def __init__(self, app: faust.App, topics: set[str], waiting: Callable[[str], bool]) -> None:
+    def __init__(
+        self, app: faust.App, topics: set[str], waiting: Callable[[str], bool], exit_when_stuck: bool = False
+    ) -> None:
         self.app = app
         self.topics = topics
+        self.exit_when_stuck = exit_when_stuck
+        self.attempts: dict[tuple[object, int], int] = {}
         self.waiting = waiting  # topic → whether its consumer holds back on purpose (a sink in retry)
         self.suspects: dict[object, int] = {}
 
@@ -49,16 +59,44 @@ class StallGuard:
         self.suspects = behind
         return stalled
 
+    def give_up(self, tp: object, offset: int) -> None:
+        """Exit so the supervisor restarts the worker: a restart always resumes a partition.
+
+        Uncommitted input is re-read after the restart (at-least-once, idempotent downstream),
+        so exiting here loses nothing; staying up would leave the partition wedged.
+        """
+        log.error(
+            "partition %s[%d] still stalled at %d after %d re-reads: exiting for a restart",
+            tp.topic,
+            tp.partition,
+            offset,
+            MAX_REREADS,
+        )
+        logging.shutdown()
+        os._exit(EXIT_STUCK)
+
     async def check(self) -> None:
         for tp, offset in await self.stalled():
+            key = (tp, offset)  # progress moves the offset and starts the count afresh
+            self.attempts = {k: n for k, n in self.attempts.items() if k[0] != tp or k == key}
+            self.attempts[key] = self.attempts.get(key, 0) + 1
+            if self.attempts[key] > MAX_REREADS and self.exit_when_stuck:
+                self.give_up(tp, offset)
             log.warning("partition %s[%d] stalled at offset %d: re-reading from there", tp.topic, tp.partition, offset)
             STALLS.labels(tp.topic).inc()
-            await self.app.consumer.seek(tp, offset)
+            # Faust may also have left the partition out of its active set (paused or marked
+            # "buffer full" when its buffer was cleared); fetched records would be ignored.
+            consumer = self.app.consumer
+            consumer._buffered_partitions.discard(tp)
+            consumer.resume_partitions({tp})
+            await consumer.seek(tp, offset)
             self.suspects.pop(tp, None)
 
 
-def register(app: faust.App, topics: set[str], waiting: Callable[[str], bool], interval: float = 5.0) -> StallGuard:
-    guard = StallGuard(app, topics, waiting)
+def register(
+    app: faust.App, topics: set[str], waiting: Callable[[str], bool], exit_when_stuck: bool, interval: float = 5.0
+) -> StallGuard:
+    guard = StallGuard(app, topics, waiting, exit_when_stuck)
 
     @app.timer(interval=interval, name="stall-guard")
     async def check_stalls() -> None:
