@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := prometheus prometheus-alertmanager
 ARGS ?=
 
-.PHONY: run test bench lint fmt deps-debian clean
+.PHONY: run test soak bench lint fmt deps-debian clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ run: $(STAMP)
 test: $(STAMP) deps-debian
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+soak: $(STAMP)
+	$(BIN)/pytest -m soak tests/soak
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.bench_engine

@@ -31,7 +31,9 @@ from streams.topics import TopicNames
 from tests.e2e.test_tocsin_up import dump, ready
 from tests.support.stack import read_topic, read_until
 
-pytestmark = pytest.mark.integration
+# Not part of `make test` yet: faust-streaming 0.15.3 sometimes wedges the restarted worker
+# (see streams/stall_guard.py); run with `make soak` until that is fixed.
+pytestmark = [pytest.mark.integration, pytest.mark.soak]
 SERVICES = 150
 
 
