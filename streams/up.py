@@ -7,6 +7,7 @@ server until SIGINT/SIGTERM, drain in-flight work, and stop everything they star
 import asyncio
 import logging
 from contextlib import ExitStack
+from dataclasses import replace
 
 from sinks.clickhouse.client import embedded_dsn, open_client
 from sinks.clickhouse.migrate import migrate
@@ -58,7 +59,10 @@ def run_up(settings: Settings) -> None:
     with ExitStack() as stack:
         if not settings.broker:
             broker = stack.enter_context(EmbeddedBroker(log_file=settings.data_dir / "broker.log"))
+            # An in-memory broker does not survive a restart, so exiting on a stall would lose
+            # the queued input: re-reading is all the stall guard may do here.
             settings = settings.with_(broker=broker.url, fast_group_join=True)
+            settings = replace(settings, exit_when_stuck=False)
         if not settings.clickhouse:
             settings = settings.with_(clickhouse=embedded_dsn(settings.data_dir))
         run_worker(settings, stack)
