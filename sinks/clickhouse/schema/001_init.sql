@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS {db}.incident_events
     closed_at       Nullable(DateTime64(3, 'UTC')),
     details         Map(String, String),
     schema_version  UInt16,
+    response_deadline   Nullable(DateTime64(3, 'UTC')),
+    resolution_deadline Nullable(DateTime64(3, 'UTC')),
     inserted_at     DateTime64(3, 'UTC') DEFAULT now64(3)
 )
 ENGINE = ReplacingMergeTree

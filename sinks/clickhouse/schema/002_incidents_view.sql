@@ -2,7 +2,8 @@
 -- Every lifecycle event carries its incident's current state, so the row with the highest
 -- seq is the incident; duplicates of an event are identical, so argMax is unaffected by
 -- re-sends and by arrival order. Exposes the columns the incident-management metric
--- queries use (severity, detection_time, response_time, resolved_time, created_at).
+-- queries use (severity, detection_time, response_time, resolved_time, created_at), the
+-- response roles, the signal count, the SLA deadlines and whether each target was met.
 CREATE VIEW IF NOT EXISTS {db}.incidents AS
 SELECT
     id                                  AS incident_id,
@@ -13,14 +14,20 @@ SELECT
     argMax(e_title, e_seq)              AS title,
     argMax(e_root_cause, e_seq)         AS root_cause,
     argMax(e_runbook_url, e_seq)        AS runbook_url,
+    length(argMax(e_fingerprints, e_seq)) AS signal_count,
+    arraySort(groupArrayIf((e_details['role'], e_details['assignee']), e_kind = 'role_assigned')) AS roles,
     argMax(e_detected_at, e_seq)        AS detected_at,
     argMax(e_acknowledged_at, e_seq)    AS acknowledged_at,
     argMax(e_resolved_at, e_seq)        AS resolved_at,
     argMax(e_closed_at, e_seq)          AS closed_at,
+    argMax(e_response_deadline, e_seq)  AS response_deadline,
+    argMax(e_resolution_deadline, e_seq) AS resolution_deadline,
     argMax(e_detected_at, e_seq)        AS detection_time,
     argMax(e_acknowledged_at, e_seq)    AS response_time,
     argMax(e_resolved_at, e_seq)        AS resolved_time,
     argMax(e_detected_at, e_seq)        AS created_at,
+    countIf(e_kind = 'sla_breached' AND e_details['sla'] = 'response') = 0   AS response_sla_met,
+    countIf(e_kind = 'sla_breached' AND e_details['sla'] = 'resolution') = 0 AS resolution_sla_met,
     max(e_seq)                          AS seq,
     countIf(e_kind = 'sla_breached')    AS sla_breaches
 FROM
@@ -28,8 +35,10 @@ FROM
     SELECT DISTINCT
         incident_id AS id, event_id, seq AS e_seq, kind AS e_kind, severity AS e_severity, status AS e_status,
         service AS e_service, services AS e_services, title AS e_title, root_cause AS e_root_cause,
-        runbook_url AS e_runbook_url, detected_at AS e_detected_at, acknowledged_at AS e_acknowledged_at,
-        resolved_at AS e_resolved_at, closed_at AS e_closed_at
+        runbook_url AS e_runbook_url, fingerprints AS e_fingerprints, details AS e_details,
+        detected_at AS e_detected_at, acknowledged_at AS e_acknowledged_at, resolved_at AS e_resolved_at,
+        closed_at AS e_closed_at, response_deadline AS e_response_deadline,
+        resolution_deadline AS e_resolution_deadline
     FROM {db}.incident_events
 )
 GROUP BY id;
