@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import orjson
 
+from streams.logs import FORMATS, LEVELS
 from streams.settings import DEFAULT_DATA_DIR, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, Settings, from_env
 
 LIVE_URL = f"http://{DEFAULT_HTTP_HOST}:{DEFAULT_HTTP_PORT}"
@@ -32,6 +33,8 @@ def service_options(function: object) -> object:
         ),
         click.option("--store", help="Faust table store: memory:// or rocksdb://."),
         click.option("--app-id", help="Consumer group and table namespace [tocsin]."),
+        click.option("--log-format", type=click.Choice(FORMATS), help="Log lines [auto: text on a TTY, else JSON]."),
+        click.option("--log-level", type=click.Choice(LEVELS, case_sensitive=False), help="Log level [info]."),
     ]
     for option in reversed(options):
         function = option(function)

@@ -17,6 +17,8 @@ then passed down as plain values.
 | `TOCSIN_APP_ID` | `--app-id` | `tocsin` | consumer group and table namespace |
 | `TOCSIN_SINK_BATCH_SIZE` / `TOCSIN_SINK_BATCH_SECONDS` | — | `1000` / `0.2` | ClickHouse batch bounds |
 | `TOCSIN_SIGNALS_TTL_DAYS` | — | `30` | how long ClickHouse keeps the `signals` log |
+| `TOCSIN_LOG_FORMAT` | `--log-format` | `auto` | `json`, `text`, or `auto`: text on a terminal, JSON lines otherwise |
+| `TOCSIN_LOG_LEVEL` | `--log-level` | `info` | `debug`, `info`, `warning`, `error` |
 | `TOCSIN_FAST_GROUP_JOIN` | — | off (on for `up`) | 6 s session/rebalance timeouts: quick joins, quick failover |
 """
 
@@ -27,6 +29,7 @@ from pathlib import Path
 
 from models.limits import DEFAULT_LIMITS, Limits
 from models.policy import Policy, load_policy
+from streams.logs import FORMATS, LEVELS
 
 DEFAULT_HTTP_HOST = "127.0.0.1"
 DEFAULT_HTTP_PORT = 6066
@@ -62,6 +65,8 @@ class Settings:
     fast_group_join: bool = False
     drain_seconds: float = 10.0
     signals_ttl_days: int = 30
+    log_format: str = "auto"
+    log_level: str = "info"
     exit_when_stuck: bool = False  # the CLI's workers exit (status 75) for a supervisor to restart them
 
     def __post_init__(self) -> None:
@@ -71,6 +76,10 @@ class Settings:
             raise ValueError(f"invalid app id {self.app_id!r}")
         if self.partitions < 1:
             raise ValueError("partitions must be at least 1")
+        if self.log_format not in FORMATS:
+            raise ValueError(f"log format {self.log_format!r}; one of {', '.join(FORMATS)}")
+        if self.log_level.lower() not in LEVELS:
+            raise ValueError(f"log level {self.log_level!r}; one of {', '.join(LEVELS)}")
 
     def with_(self, **changes: object) -> "Settings":
         """A copy with ``changes``; empty values keep the current setting."""
@@ -106,6 +115,8 @@ _ENV = {
     "signals_ttl_days": "TOCSIN_SIGNALS_TTL_DAYS",
     "sink_batch_size": "TOCSIN_SINK_BATCH_SIZE",
     "sink_batch_seconds": "TOCSIN_SINK_BATCH_SECONDS",
+    "log_format": "TOCSIN_LOG_FORMAT",
+    "log_level": "TOCSIN_LOG_LEVEL",
 }
 
 

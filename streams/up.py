@@ -14,6 +14,7 @@ from sinks.clickhouse.migrate import migrate
 from sinks.clickhouse.writer import EventWriter
 from streams.app import create_app
 from streams.local.broker import EmbeddedBroker
+from streams.logs import configure as configure_logging
 from streams.settings import Settings
 from streams.topics import TopicNames, ensure_topics
 from streams.worker import run_blocking
@@ -55,6 +56,7 @@ def run_worker(settings: Settings, stack: ExitStack) -> None:
 
 def run_up(settings: Settings) -> None:
     """Run tocsin on embedded defaults where nothing else is given; leaves no process behind."""
+    configure_logging(settings.log_format, settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         if not settings.broker:
@@ -73,6 +75,7 @@ def run_external(settings: Settings) -> None:
     missing = [name for name in ("broker", "clickhouse") if not getattr(settings, name)]
     if missing:
         raise SystemExit(f"tocsin worker needs {' and '.join(missing)} (flags or TOCSIN_* environment)")
+    configure_logging(settings.log_format, settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         run_worker(settings, stack)

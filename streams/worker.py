@@ -58,8 +58,11 @@ async def start_in_loop(app: faust.App) -> faust.Worker:
 def run_blocking(app: faust.App, loop: asyncio.AbstractEventLoop, drain_topics: set[str], drain_timeout: float) -> None:
     """Run ``app`` until SIGINT/SIGTERM; the worker owns the loop and the signals.
 
-    Log level ``info``: below it Faust forces the root logger to DEBUG, which costs throughput.
+    Logging is tocsin's (``streams.logs``): Faust's own set-up would force the root logger
+    to DEBUG below ``info`` (which costs throughput) and cannot write JSON.
     """
-    worker = DrainingWorker(app, drain_topics=drain_topics, drain_timeout=drain_timeout, loglevel="info", loop=loop)
+    worker = DrainingWorker(
+        app, drain_topics=drain_topics, drain_timeout=drain_timeout, override_logging=False, quiet=True, loop=loop
+    )
     with contextlib.suppress(SystemExit):
         worker.execute_from_commandline()

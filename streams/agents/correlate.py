@@ -34,7 +34,7 @@ from models.service_status import changed_statuses, service_statuses
 from models.state import Decision, KeyState, Outcome
 from models.timers import next_due
 from models.timestamps import format_ms
-from streams import metrics, signal_log
+from streams import metrics, signal_log, tracing
 from streams.codec import TICK, decode, encode_tick
 from streams.dlq import dead_letter
 
@@ -75,6 +75,7 @@ class Batch:
     refused: list[tuple[EventT, dict, Decision]] = field(default_factory=list)
     log: list[dict] = field(default_factory=list)
     open_before: Counter = field(default_factory=Counter)
+    traces: dict[str, str] = field(default_factory=dict)  # event id → trace id of its input
 
 
 class Correlator:
@@ -106,9 +107,11 @@ class Correlator:
     def apply_inputs(self, batch: Batch, event: EventT, message: dict) -> None:
         token, now = event.key, message["now"]
         state = self.load(batch, token, event)
+        trace_id = tracing.from_kafka(event.message.headers)
         for item in message["items"]:
             emitted, decision = step_in_place(state, item, now, self.policy, key=message["key"])
             batch.events += emitted
+            batch.traces.update((e.event_id, trace_id) for e in emitted if trace_id)
             metrics.INPUTS.labels(event.message.topic, str(decision.outcome)).inc()
             batch.log.append(signal_log.record(item, decision, now))
             if decision.outcome is Outcome.REJECTED:
@@ -158,6 +161,23 @@ def record_metrics(batch: Batch) -> None:
         metrics.PROCESSING_SECONDS.observe(max(0.0, (wall - arrival) / 1000))
 
 
+def log_events(batch: Batch) -> None:
+    """One line per published lifecycle event: the audit trail operators search by incident."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    for event in batch.events:
+        context = {
+            "incident_id": event.incident_id,
+            "event_id": event.event_id,
+            "kind": str(event.kind),
+            "severity": event.severity,
+            "service": event.service,
+            "fingerprint": event.fingerprint,
+            "trace_id": batch.traces.get(event.event_id, ""),
+        }
+        log.info("incident %s %s (%s, %s)", event.incident_id, event.kind, event.severity, event.service, extra=context)
+
+
 def open_by_severity(states: dict[str, KeyState]) -> Counter:
     return Counter(i.severity for s in states.values() for i in s.incidents.values() if i.status.is_open)
 
@@ -193,6 +213,7 @@ def register(
             rejection = Rejection(Reason.UNKNOWN_INCIDENT, f"no incident {decision.incident_id} here")
             await dead_letter(dlq, orjson.dumps(item), rejection, event)
         record_metrics(batch)
+        log_events(batch)
 
     async def fold(events: list[EventT]) -> Batch:
         batch = Batch()

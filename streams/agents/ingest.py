@@ -21,6 +21,7 @@ from models.limits import Limits
 from models.parsers import Parsed, parse_alerts, parse_checks, parse_command, parse_reports
 from models.parsers.result import Input
 from models.policy import Policy
+from streams import tracing
 from streams.codec import encode_batch
 from streams.dlq import dead_letter
 from streams.metrics import INPUTS
@@ -67,8 +68,9 @@ def register(
         parsed = parse(event.value or b"", limits, now, policy)
         for rejection in parsed.rejections:
             await dead_letter(dlq, event.value, rejection, event)
+        headers = tracing.kafka_headers(tracing.from_kafka(event.message.headers))
         futures = [
-            await signals.send(key=token, value=encode_batch(key, now, items))
+            await signals.send(key=token, value=encode_batch(key, now, items), headers=headers)
             for token, (key, items) in by_token(parsed.inputs, policy).items()
         ]
         for future in futures:

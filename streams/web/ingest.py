@@ -22,6 +22,7 @@ from models.engine import routing_key
 from models.limits import Limits
 from models.parsers import Parsed
 from models.policy import Policy
+from streams import tracing
 from streams.agents.ingest import PARSERS
 from streams.web.auth import authorized
 from streams.web.body import BodyTooLarge, read_capped
@@ -50,12 +51,15 @@ def report_key(parsed: Parsed, policy: Policy) -> str:
     return parsed.inputs[0].service
 
 
-async def publish(view: View, topic: faust.TopicT, key: str, body: bytes, parsed: Parsed) -> Response:
+async def publish(view: View, request: Request, topic: faust.TopicT, key: str, body: bytes, parsed: Parsed) -> Response:
+    trace_id = tracing.from_http(request.headers)
+    context = {"trace_id": trace_id, "topic": topic.get_topic_name()}
     try:
-        metadata = await (await topic.send(key=key.encode(), value=body))
+        metadata = await (await topic.send(key=key.encode(), value=body, headers=tracing.kafka_headers(trace_id)))
     except Exception as exc:  # the broker did not take it: tell the sender to retry
-        log.warning("publish to %s failed: %r", topic.get_topic_name(), exc)
-        return view.json({"error": "broker unavailable, retry"}, status=503)
+        log.warning("publish failed: %r", exc, extra=context)
+        return view.json({"error": "broker unavailable, retry", "trace_id": trace_id}, status=503)
+    log.debug("accepted %d inputs", len(parsed.inputs), extra=context)
     return view.json(
         {
             "accepted": len(parsed.inputs),
@@ -63,6 +67,7 @@ async def publish(view: View, topic: faust.TopicT, key: str, body: bytes, parsed
             "rejections": [r.to_dict() for r in parsed.rejections],
             "partition": metadata.partition,
             "offset": metadata.offset,
+            "trace_id": trace_id,
         },
         status=202,
     )
@@ -102,7 +107,7 @@ def register_endpoint(app: faust.App, endpoint: Endpoint, limits: Limits, policy
                 body, parsed = await validated(self, request, endpoint.kind, limits, policy, token)
             except Refused as refused:
                 return refused.response
-            return await publish(self, endpoint.topic, endpoint.partition_key(parsed, policy), body, parsed)
+            return await publish(self, request, endpoint.topic, endpoint.partition_key(parsed, policy), body, parsed)
 
     Ingest.__name__ = f"Ingest_{endpoint.kind}_{endpoint.path.rsplit('/', 1)[-1]}"
     app.page(endpoint.path)(Ingest)
@@ -125,7 +130,7 @@ def register_commands(app: faust.App, topic: faust.TopicT, limits: Limits, polic
             except Refused as refused:
                 return refused.response
             command: Command = parsed.inputs[0]
-            return await publish(self, topic, command.incident_id, body, parsed)
+            return await publish(self, request, topic, command.incident_id, body, parsed)
 
 
 def register(app: faust.App, topics: dict[str, faust.TopicT], limits: Limits, policy: Policy, token: str) -> None:
