@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := prometheus prometheus-alertmanager
 ARGS ?=
+# `make run` replays the newcomer demo on start; `make run DEMO=` starts empty.
+DEMO ?= --demo
 
 .PHONY: run test soak bench lint fmt deps-debian clean
 
@@ -28,7 +30,7 @@ deps-debian:
 	fi
 
 run: $(STAMP)
-	$(BIN)/tocsin up $(ARGS)
+	$(BIN)/tocsin up $(DEMO) $(ARGS)
 
 test: $(STAMP) deps-debian
 	$(BIN)/ruff check .

@@ -55,11 +55,12 @@ def main() -> None:
 
 @main.command()
 @service_options
-def up(**flags: object) -> None:
+@click.option("--demo", is_flag=True, help="Replay the newcomer scenario once running (what `make run` does).")
+def up(demo: bool, **flags: object) -> None:
     """Run everything: broker and ClickHouse (embedded unless given), worker, HTTP."""
     from streams.up import run_up
 
-    run_up(settings_from(**flags))
+    run_up(settings_from(**flags, demo=demo or None))
 
 
 @main.command()

@@ -65,6 +65,7 @@ class Settings:
     fast_group_join: bool = False
     drain_seconds: float = 10.0
     signals_ttl_days: int = 30
+    demo: bool = False  # `tocsin up --demo`: replay the newcomer scenario once running
     log_format: str = "auto"
     log_level: str = "info"
     exit_when_stuck: bool = False  # the CLI's workers exit (status 75) for a supervisor to restart them

@@ -13,6 +13,7 @@ from sinks.clickhouse.client import embedded_dsn, open_client
 from sinks.clickhouse.migrate import migrate
 from sinks.clickhouse.writer import EventWriter
 from streams.app import create_app
+from streams.demo import replay as demo
 from streams.local.broker import EmbeddedBroker
 from streams.logs import configure as configure_logging
 from streams.settings import Settings
@@ -51,6 +52,8 @@ def run_worker(settings: Settings, stack: ExitStack) -> None:
     loop.run_until_complete(ensure_topics(settings.bootstrap_servers, names, settings.partitions))
     app = create_app(settings, EventWriter(client, settings.database))
     print(banner(settings), flush=True)
+    if settings.demo:
+        demo.start(settings.base_url, settings.api_token or None, lambda text: print(text, flush=True))
     run_blocking(app, loop, names.pipeline, settings.drain_seconds)
 
 

@@ -9,14 +9,22 @@ import faust
 from streams.drain import drain
 
 
-class EmbeddedWorker(faust.Worker):
+class QuietWorker(faust.Worker):
+    """A worker without Faust's terminal spinner: tocsin's own log lines tell the start-up."""
+
+    def __init__(self, app: faust.App, **kwargs: object) -> None:
+        super().__init__(app, **kwargs)
+        self.spinner = None
+
+
+class EmbeddedWorker(QuietWorker):
     """A worker that leaves signal handling to its host (a test or another service)."""
 
     def install_signal_handlers(self) -> None:
         return None
 
 
-class DrainingWorker(faust.Worker):
+class DrainingWorker(QuietWorker):
     """On SIGINT/SIGTERM, drain the pipeline topics (bounded) before the normal shutdown."""
 
     def __init__(self, app: faust.App, *, drain_topics: set[str], drain_timeout: float, **kwargs: object) -> None:
@@ -62,7 +70,7 @@ def run_blocking(app: faust.App, loop: asyncio.AbstractEventLoop, drain_topics: 
     to DEBUG below ``info`` (which costs throughput) and cannot write JSON.
     """
     worker = DrainingWorker(
-        app, drain_topics=drain_topics, drain_timeout=drain_timeout, override_logging=False, quiet=True, loop=loop
+        app, drain_topics=drain_topics, drain_timeout=drain_timeout, override_logging=False, loop=loop
     )
     with contextlib.suppress(SystemExit):
         worker.execute_from_commandline()

@@ -1,0 +1,1 @@
+"""The newcomer demo that ``make run`` replays: see ``scenario`` and ``replay``."""

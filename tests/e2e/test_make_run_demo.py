@@ -1,0 +1,72 @@
+"""``make run`` on a fresh data directory: the newcomer demo's incidents and metrics appear."""
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from streams.local.broker import free_port
+from tests.e2e.test_tocsin_up import VENV_BIN, wait_for_line
+from tests.support.processes import alive, children
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).parents[2]
+
+
+def test_make_run_replays_the_demo(tmp_path: Path) -> None:
+    port = free_port()
+    started = time.monotonic()
+    run = subprocess.Popen(
+        ["make", "-s", "run", f"ARGS=--data-dir {tmp_path / 'data'} --http-port {port}"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # JSON log lines; the demo speaks on stdout
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        start_new_session=True,
+    )
+    try:
+        lines = wait_for_line(run, "Demo replayed", timeout=90)
+        lines += wait_for_line(run, "webhook_configs: [{url:", timeout=30)
+        print(f"demo summary {time.monotonic() - started:.1f} s after `make run`")
+        out = "".join(lines)
+        assert "Demo replayed" in out, out
+        rows = {line.split()[3]: line.split() for line in out.splitlines() if line[:12].isalnum() and "-" in line}
+        assert set(rows) == {"apex-api", "reports-batch", "search", "checkout", "auth"}, out
+        outage = rows["apex-api"]
+        assert (outage[1], outage[2]) == ("P0", "resolved")
+        assert outage[4].endswith("T14:00:00.000Z") and outage[5].endswith("T14:45:00.000Z")
+        p0 = next(line.split() for line in out.splitlines() if line.startswith("P0 "))
+        assert p0[1:3] == ["1", "5.0"] and p0[5] == "45.0", out  # MTTA 5 min, MTTR 45 min
+
+        draft = subprocess.run(
+            [str(VENV_BIN / "tocsin"), "postmortem", outage[0], "--url", f"http://127.0.0.1:{port}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        timeline = [line for line in draft.splitlines() if line.startswith("- 14:")]
+        assert [line[2:7] for line in timeline] == [
+            "14:00",
+            "14:02",
+            "14:05",
+            "14:06",
+            "14:06",
+            "14:10",
+            "14:15",
+            "14:30",
+            "14:45",
+            "14:45",
+        ], draft
+        assert "Root cause identified: database connection pool exhausted" in timeline[5]
+    finally:
+        spawned = children(run.pid)
+        os.killpg(run.pid, signal.SIGINT)  # Ctrl-C in the terminal: make stops, tocsin drains and exits
+        run.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while any(alive(pid) for pid in spawned) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert spawned and not [pid for pid in spawned if alive(pid)]
