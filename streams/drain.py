@@ -12,20 +12,15 @@ import logging
 
 import faust
 
+from streams.lag import lag_by_topic
+
 log = logging.getLogger(__name__)
 
 
 async def pipeline_lag(app: faust.App, topics: set[str]) -> int:
     """Messages on ``topics`` (owned partitions) not yet processed and committed."""
-    consumer = app.consumer
-    await consumer.commit()
-    owned = [tp for tp in consumer.assignment() if tp.topic in topics]
-    if not owned:
-        return 0
-    ends = await consumer.highwaters(*owned)
-    # Faust records, per partition, the next offset to read once processing is committed.
-    committed = consumer._committed_offset
-    return sum(max(0, ends[tp] - (committed.get(tp) or 0)) for tp in owned)
+    await app.consumer.commit()
+    return sum((await lag_by_topic(app, topics)).values())
 
 
 async def drain(app: faust.App, topics: set[str], timeout: float) -> bool:

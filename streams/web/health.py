@@ -5,6 +5,7 @@ import faust
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from streams.lag import export_lag
 from streams.metrics import RECOVERY_COMPLETE
 
 
@@ -31,4 +32,5 @@ def register(app: faust.App) -> None:
     class Metrics(View):
         async def get(self, request: Request) -> Response:
             is_ready(app)
+            await export_lag(app)
             return self.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])

@@ -239,6 +239,8 @@ def test_every_ingest_endpoint_and_metrics(settings: Settings, clickhouse) -> No
             )
             assert metric(after, 'tocsin_open_incidents{severity="P2"}') >= 1
             assert metric(after, "tocsin_sink_batch_rows_count") > metric(before, "tocsin_sink_batch_rows_count")
+            signals_lag = f'tocsin_consumer_lag_messages{{topic="{TopicNames(settings.topic_prefix).signals}"}}'
+            assert any(line.startswith(signals_lag + " ") for line in after.splitlines())  # every owned topic
 
     asyncio.run(scenario())
 
