@@ -1,4 +1,10 @@
-"""One record per engine input and its outcome, published for the ``tocsin.signals`` table."""
+"""One record per engine input and its outcome, published for the ``tocsin.signals`` table.
+
+The record id covers the input, its outcome and its arrival (the Kafka timestamp of the
+record that carried it): a replay of the same record collapses, while an alert that
+Alertmanager re-sends every repeat interval counts once per delivery — that is the noise
+the ``signals`` table is there to show.
+"""
 
 import hashlib
 
@@ -30,7 +36,9 @@ def _describe(item: Input) -> tuple[str, str, int, str, str, str]:
 
 def record(item: Input, decision: Decision, received_at: int) -> dict:
     kind, source, at, service, status, title = _describe(item)
-    material = orjson.dumps([item.to_dict(), str(decision.outcome), decision.reason], option=orjson.OPT_SORT_KEYS)
+    material = orjson.dumps(
+        [item.to_dict(), str(decision.outcome), decision.reason, received_at], option=orjson.OPT_SORT_KEYS
+    )
     return {
         "signal_id": hashlib.sha256(material).hexdigest()[:32],
         "at": format_ms(at or received_at),

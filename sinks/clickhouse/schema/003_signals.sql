@@ -1,8 +1,9 @@
 -- tocsin.signals: every input the engine judged, with its outcome (accepted, duplicate, stale,
 -- suppressed with the reason, gated, ignored, rejected) — for noise analysis: which services
 -- and monitors send the most duplicates, flaps and suppressed alerts. signal_id is derived
--- from the input and its outcome, so a replay collapses; rows expire after the TTL, which
--- tocsin sets at start-up from TOCSIN_SIGNALS_TTL_DAYS.
+-- from the input, its outcome and its arrival (the Kafka record's timestamp), so a replay
+-- collapses while each re-send counts; rows expire after the TTL, which tocsin sets at
+-- start-up from TOCSIN_SIGNALS_TTL_DAYS.
 CREATE TABLE IF NOT EXISTS {db}.signals
 (
     signal_id   String,
