@@ -21,6 +21,8 @@ from collections.abc import Callable
 import faust
 from prometheus_client import Counter
 
+from streams import stall_diagnosis
+
 log = logging.getLogger(__name__)
 
 #: Re-reads of one partition without progress before the worker gives up and exits.
@@ -82,7 +84,13 @@ class StallGuard:
             self.attempts[key] = self.attempts.get(key, 0) + 1
             if self.attempts[key] > MAX_REREADS and self.exit_when_stuck:
                 self.give_up(tp, offset)
-            log.warning("partition %s[%d] stalled at offset %d: re-reading from there", tp.topic, tp.partition, offset)
+            log.warning(
+                "partition %s[%d] stalled at offset %d: re-reading from there",
+                tp.topic,
+                tp.partition,
+                offset,
+                extra={"diagnosis": stall_diagnosis.snapshot(self.app, tp)},
+            )
             STALLS.labels(tp.topic).inc()
             # Faust may also have left the partition out of its active set (paused or marked
             # "buffer full" when its buffer was cleared); fetched records would be ignored.

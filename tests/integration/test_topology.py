@@ -239,7 +239,13 @@ def test_every_ingest_endpoint_and_metrics(settings: Settings, clickhouse) -> No
             )
             assert metric(after, 'tocsin_open_incidents{severity="P2"}') >= 1
             assert metric(after, "tocsin_sink_batch_rows_count") > metric(before, "tocsin_sink_batch_rows_count")
-            signals_lag = f'tocsin_consumer_lag_messages{{topic="{TopicNames(settings.topic_prefix).signals}"}}'
+            names = TopicNames(settings.topic_prefix)
+            accepted = f'tocsin_inputs_total{{outcome="accepted",topic="{names.signals}"}}'
+            assert metric(after, accepted) >= metric(before, accepted) + 3
+            parsed = f'tocsin_inputs_total{{outcome="parsed",topic="{names.alerts}"}}'
+            assert metric(after, parsed) >= metric(before, parsed) + 2
+            assert metric(after, "tocsin_processing_seconds_count") > metric(before, "tocsin_processing_seconds_count")
+            signals_lag = f'tocsin_consumer_lag_messages{{topic="{names.signals}"}}'
             assert any(line.startswith(signals_lag + " ") for line in after.splitlines())  # every owned topic
 
     asyncio.run(scenario())

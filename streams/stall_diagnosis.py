@@ -1,0 +1,67 @@
+"""What a stalled partition looks like from inside: logged by the stall guard when it acts.
+
+A stall is faust-streaming's bookkeeping disagreeing with itself; which part disagrees
+decides the fix. The snapshot covers Faust's partition sets and offsets, aiokafka's fetch
+position and pause flag, the agents' queues and where every asyncio task is waiting.
+Everything is read defensively: this runs on a worker that is already in trouble.
+"""
+
+import asyncio
+from typing import Any
+
+import faust
+
+
+def partition_state(app: faust.App, tp: Any) -> dict[str, Any]:
+    consumer = app.consumer
+    state: dict[str, Any] = {
+        "assigned": tp in consumer.assignment(),
+        "active": tp in (consumer._active_partitions or set()),
+        "paused": tp in consumer._paused_partitions,
+        "buffered": tp in consumer._buffered_partitions,
+        "read_offset": consumer._read_offset.get(tp),
+        "committed": consumer._committed_offset.get(tp),
+        "acked": len(consumer._acked.get(tp) or ()),
+        "gaps": len(consumer._gap.get(tp) or ()),
+        "unacked": sum(1 for m in list(consumer._unacked_messages) if m.tp == tp),
+        "flow_active": consumer.flow_active,
+        "rebalancing": app.rebalancing,
+    }
+    try:
+        aio = consumer._thread._ensure_consumer()
+        assignment = aio._subscription.subscription.assignment
+        position = assignment.state_value(tp)
+        state["fetch_paused"] = position.paused
+        state["fetch_position"] = position.position if position.has_valid_position else None
+        state["highwater"] = aio.highwater(tp)
+    except Exception as exc:  # diagnostics must not fail the guard
+        state["fetch_state_error"] = repr(exc)
+    return state
+
+
+def agent_queues(app: faust.App) -> dict[str, list[int]]:
+    queues: dict[str, list[int]] = {}
+    for name, agent in app.agents.items():
+        sizes = []
+        for actor in getattr(agent, "_actors", ()):
+            try:
+                sizes.append(actor.stream.channel.queue.qsize())
+            except Exception:
+                sizes.append(-1)
+        queues[name.rsplit(".", 1)[-1]] = sizes
+    return queues
+
+
+def waiting_tasks(limit: int = 60) -> list[str]:
+    """Each task's name and innermost frame: where it waits."""
+    lines = []
+    for task in list(asyncio.all_tasks())[:limit]:
+        stack = task.get_stack(limit=1)
+        where = f"{stack[-1].f_code.co_filename.rsplit('/', 2)[-1]}:{stack[-1].f_lineno}" if stack else "-"
+        coro = getattr(task.get_coro(), "__qualname__", "?")
+        lines.append(f"{task.get_name()} {coro} @ {where}")
+    return sorted(lines)
+
+
+def snapshot(app: faust.App, tp: Any) -> dict[str, Any]:
+    return {"partition": partition_state(app, tp), "queues": agent_queues(app), "tasks": waiting_tasks()}
