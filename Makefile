@@ -10,6 +10,7 @@ DEBIAN_PACKAGES := prometheus prometheus-alertmanager
 ARGS ?=
 # `make run` replays the newcomer demo on start; `make run DEMO=` starts empty.
 DEMO ?= --demo
+SOAK_RUNS ?= 10
 
 .PHONY: run test soak bench lint fmt deps-debian clean
 
@@ -36,8 +37,9 @@ test: $(STAMP) deps-debian
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
+# The SIGKILL-and-restart scenario, SOAK_RUNS times in a row (it is also part of `make test`).
 soak: $(STAMP)
-	$(BIN)/pytest -m soak tests/soak
+	for run in $$(seq $(SOAK_RUNS)); do $(BIN)/pytest -q -s -p no:cacheprovider tests/e2e/test_crash_restart.py || exit 1; done
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.bench_engine

@@ -14,6 +14,7 @@ import faust
 
 def partition_state(app: faust.App, tp: Any) -> dict[str, Any]:
     consumer = app.consumer
+    trace = getattr(consumer, "trace", {"fetched": {}, "yielded": {}})
     state: dict[str, Any] = {
         "assigned": tp in consumer.assignment(),
         "active": tp in (consumer._active_partitions or set()),
@@ -25,6 +26,10 @@ def partition_state(app: faust.App, tp: Any) -> dict[str, Any]:
         "gaps": len(consumer._gap.get(tp) or ()),
         "unacked": sum(1 for m in list(consumer._unacked_messages) if m.tp == tp),
         "flow_active": consumer.flow_active,
+        "fetched_last": trace["fetched"].get(tp),
+        "yielded_last": trace["yielded"].get(tp),
+        "drops": {k: v for k, v in trace.items() if isinstance(v, int)},
+        "generation": app.consumer_generation_id,
         "rebalancing": app.rebalancing,
     }
     try:
@@ -52,14 +57,23 @@ def agent_queues(app: faust.App) -> dict[str, list[int]]:
     return queues
 
 
-def waiting_tasks(limit: int = 60) -> list[str]:
-    """Each task's name and innermost frame: where it waits."""
+def await_chain(coro: Any) -> list[str]:
+    """file:line of each coroutine in the chain a task awaits through, outermost first."""
+    frames = []
+    while coro is not None:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None) or getattr(coro, "ag_frame", None)
+        if frame is not None:
+            frames.append(f"{frame.f_code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno} {frame.f_code.co_name}")
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None) or getattr(coro, "ag_await", None)
+    return frames
+
+
+def waiting_tasks(limit: int = 80) -> list[str]:
+    """Each task's await chain, innermost frames last: where it waits."""
     lines = []
     for task in list(asyncio.all_tasks())[:limit]:
-        stack = task.get_stack(limit=1)
-        where = f"{stack[-1].f_code.co_filename.rsplit('/', 2)[-1]}:{stack[-1].f_lineno}" if stack else "-"
-        coro = getattr(task.get_coro(), "__qualname__", "?")
-        lines.append(f"{task.get_name()} {coro} @ {where}")
+        chain = await_chain(task.get_coro())
+        lines.append(" > ".join(chain[-4:]) or task.get_name())
     return sorted(lines)
 
 

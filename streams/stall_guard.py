@@ -1,10 +1,9 @@
 """Stall guard: re-reads a partition whose fetched messages were dropped and never processed.
 
-Around rebalances, faust-streaming can hand fetched messages to a stream while its flow is
-suspended or while they still carry the previous generation; the stream skips them and
-expects a later seek to re-read them, which sometimes never comes. Their offsets are never
-acknowledged, so nothing is lost (the commit stays behind them), but the partition stops
-making progress until a restart.
+A safety net behind ``streams/transport.py``, which fetches again whatever faust-streaming
+breaks off around a rebalance (the cause of every stall seen so far). Should messages
+still be skipped — their offsets never acknowledged, so nothing is lost, the commit stays
+behind them — the partition would stop making progress until a restart.
 
 The guard notices a partition with messages past its committed offset whose commit does not
 move across two checks (a sink waiting out a ClickHouse outage holds its input back on

@@ -1,4 +1,4 @@
-"""tocsin's Kafka transport for Faust: two fixes over faust-streaming 0.15's aiokafka driver.
+"""tocsin's Kafka transport for Faust: three fixes over faust-streaming 0.15's aiokafka driver.
 
 1. **Latency.** Faust hard-codes ``fetch_max_wait_ms=1500`` for its worker consumer. A
    broker that answers fetches only when that wait expires (Tansu, the embedded broker,
@@ -9,11 +9,14 @@
    delivered, yet the loop still advances its read offset, so after the recovery's seek
    back to the committed offset the re-fetched message is dropped as "already read" and
    its offset is later committed: acknowledged input lost (faust-streaming issue #629 and
-   relatives; reproduced by ``tests/e2e/test_crash_restart.py``). A related race lets the
-   fetch loop keep handing out records fetched before the recovery's seek, again moving the
-   read offset past records the streams skipped. Here the read offset only advances for
-   messages actually delivered, and records fetched before a seek are discarded (the seek
-   re-reads them).
+   relatives). Here the read offset only advances for messages actually delivered, and a
+   batch fetched across a seek is not handed out (it may predate the seek).
+3. **No wedged partitions.** When Faust (or tocsin, above) breaks off a fetched batch —
+   flow stopped, generation changed, seek meanwhile, partition inactive — aiokafka has
+   already moved its position past the records, and nothing fetches them again: the
+   partition stops with its commit behind, and every restart stops at the same place. The
+   partitions of such a batch are sought back to their committed offsets instead.
+   Reproduced by ``tests/e2e/test_crash_restart.py`` (SIGKILL mid-stream, restart).
 
 Selected with the ``tocsinkafka://`` broker URL scheme (see ``consumer_url``).
 """
@@ -25,8 +28,12 @@ from typing import Any
 from faust.transport import drivers
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
+from prometheus_client import Counter
 
 SCHEME = "tocsinkafka"
+REFETCHES = Counter(
+    "tocsin_consumer_refetches_total", "Fetched batches broken off and fetched again, by reason.", ["reason"]
+)
 FETCH_MAX_WAIT_MS = 100
 
 
@@ -36,6 +43,14 @@ class LowLatencyConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         # aiokafka reads this when it builds its fetcher in start(), after this returns.
         consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
         return consumer
+
+    async def _fetch_records(self, *args: Any, **kwargs: Any) -> Any:
+        records = await super()._fetch_records(*args, **kwargs)
+        trace = self.consumer.trace
+        for tp, batch in records.items():
+            if batch:
+                trace["fetched"][tp] = batch[-1].offset
+        return records
 
 
 class DeliveredReadOffsets(defaultdict):
@@ -63,6 +78,8 @@ class Consumer(faust_aiokafka.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._seek_epoch = 0
+        # Last offset per partition at each stage: returned by aiokafka, yielded to the fetch loop.
+        self.trace: dict[str, Any] = {"fetched": {}, "yielded": {}}
         offsets = self._read_offset = DeliveredReadOffsets()
         deliver = self.callback
 
@@ -86,11 +103,63 @@ class Consumer(faust_aiokafka.Consumer):
         self._seek_epoch += 1
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Any]]:
+        """Faust's ``getmany``, except that records it holds back are fetched again.
+
+        Faust breaks off a fetched batch when the flow stops, the generation changes or a
+        partition went inactive, and tocsin when a seek happened meanwhile (the batch may
+        predate it). aiokafka has already moved past those records, so nothing would
+        fetch them again: the partition wedges with its commit behind. Each partition of
+        a batch broken off is sought back to its committed offset, and ``trace`` counts
+        why.
+        """
         epoch = self._seek_epoch
-        async for tp, message in super().getmany(timeout):
-            if self._seek_epoch != epoch:
+        records, active_partitions = await self._wait_next_records(timeout)
+        generation_id = self.app.consumer_generation_id
+        if records is None or self.should_stop:
+            return
+        if not self.flow_active:  # as Faust does: back to the committed offsets, all of them
+            self.trace["flow_inactive"] = self.trace.get("flow_inactive", 0) + 1
+            REFETCHES.labels("flow_inactive").inc()
+            try:
+                await self.perform_seek()
+            except Exception as exc:
+                self.log.warning("exception performing seek when flow not active %r", exc)
+            return
+        held: set[TP] = set()
+        for tp, record in self.scheduler.iterate(records):
+            reason = self._break_reason(epoch, generation_id)
+            if reason:
+                await self._hold_back(reason, records)
                 return
-            yield tp, message
+            if active_partitions is None or tp in active_partitions or tp in self._buffered_partitions:
+                self.app.monitor.track_tp_end_offset(tp, self.highwater(tp))
+                self.trace["yielded"][tp] = record.offset
+                yield tp, self._to_message(tp, record)
+            else:
+                held.add(tp)
+        if held:
+            await self._hold_back("partition_inactive", dict.fromkeys(held))
+
+    def _break_reason(self, epoch: int, generation_id: int) -> str:
+        if not self.flow_active:
+            return "flow_stopped"
+        if self.app.consumer_generation_id != generation_id:
+            return "generation_changed"
+        if self._seek_epoch != epoch:
+            return "seek_meanwhile"
+        return ""
+
+    async def _hold_back(self, reason: str, records: dict) -> None:
+        """Seek the partitions of discarded records back to their committed offsets."""
+        self.trace[reason] = self.trace.get(reason, 0) + 1
+        REFETCHES.labels(reason).inc()
+        assigned = self.assignment()
+        tps = [tp for tp in records if tp in assigned]
+        if any(self._committed_offset.get(tp) is None for tp in tps):
+            await self.perform_seek()  # no commit yet: the consumer's reset policy decides
+            return
+        for tp in tps:
+            await self.seek(tp, self._committed_offset[tp])
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return LowLatencyConsumerThread(self, loop=self.loop, beacon=self.beacon)

@@ -4,10 +4,12 @@ The worker runs as ``tocsin worker`` in its own process (so it can be killed), o
 session's real Tansu broker, with its own chDB directory (read afterwards through a
 helper process: chDB allows one data directory per process).
 
-faust-streaming can wedge a partition after the rebalance that follows the kill; tocsin's
-stall guard re-reads it and, if that does not help, exits with status 75 for its
-supervisor to restart it. The test plays that supervisor; what it asserts is the guarantee
-itself: every lifecycle event published and stored, none twice.
+Around the rebalances that follow the kill, faust-streaming breaks off fetched batches
+whose records aiokafka has already moved past; tocsin's transport fetches them again
+(``streams/transport.py``), which the worker's ``tocsin_consumer_refetches_total`` shows.
+Should a partition still stall, the stall guard re-reads it and finally exits with status
+75 for its supervisor to restart it; the test plays that supervisor. What it asserts is the
+guarantee itself: every lifecycle event published and stored, none twice.
 """
 
 import asyncio
@@ -31,9 +33,7 @@ from streams.topics import TopicNames
 from tests.e2e.test_tocsin_up import dump, ready
 from tests.support.stack import read_topic, read_until
 
-# Not part of `make test` yet: faust-streaming 0.15.3 sometimes wedges the restarted worker
-# (see streams/stall_guard.py); run with `make soak` until that is fixed.
-pytestmark = [pytest.mark.integration, pytest.mark.soak]
+pytestmark = pytest.mark.integration
 SERVICES = 150
 
 
@@ -101,6 +101,13 @@ async def produce_all(bootstrap: str, topic: str, bodies: list[bytes]) -> None:
         await producer.stop()
 
 
+def metrics_of(port: int) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        return response.read().decode()
+
+
 def all_events(expected: int):
     return lambda records: len({orjson.loads(r.value)["event_id"] for r in records}) >= expected
 
@@ -139,7 +146,9 @@ def test_sigkill_mid_stream_then_restart(broker: EmbeddedBroker, tmp_path: Path)
                 restarts += 1
                 worker = start_worker(broker, tmp_path, app_id, prefix, port)
                 wait_ready(port)
-        print(f"complete after {restarts} supervisor restart(s)")
+        refetched = "tocsin_consumer_refetches_total"
+        refetches = [line for line in metrics_of(port).splitlines() if line.startswith(refetched)]
+        print(f"complete after {restarts} supervisor restart(s); {refetches or 'no refetch'}")
         worker.send_signal(signal.SIGTERM)  # graceful: drains, so ClickHouse holds everything
         assert worker.wait(60) == 0
     finally:
