@@ -165,7 +165,8 @@ def exported_metric_names() -> set[str]:
     import prometheus_client
 
     import streams.metrics
-    import streams.stall_guard  # noqa: F401 - registers its counter
+    import streams.stall_guard
+    import streams.transport  # noqa: F401 - these register their counters
 
     names = set()
     for family in prometheus_client.REGISTRY.collect():
