@@ -5,8 +5,8 @@ breaks off around a rebalance (the cause of every stall seen so far). Should mes
 still be skipped — their offsets never acknowledged, so nothing is lost, the commit stays
 behind them — the partition would stop making progress until a restart.
 
-The guard notices a partition with messages past its committed offset whose commit does not
-move across two checks (a sink waiting out a ClickHouse outage holds its input back on
+The guard notices a partition with messages past its committed offset whose commit and
+read offset do not move across two checks (a sink waiting out a ClickHouse outage holds its input back on
 purpose and is left alone), and seeks it back to the committed offset: the skipped messages are processed, and
 anything processed twice is a no-op downstream (idempotent engine, content-derived event
 ids, deduplicating sink). Faust commits every few seconds, so a healthy busy partition's
@@ -41,7 +41,7 @@ class StallGuard:
         self.exit_when_stuck = exit_when_stuck
         self.attempts: dict[tuple[object, int], int] = {}
         self.waiting = waiting  # topic → whether its consumer holds back on purpose (a sink in retry)
-        self.suspects: dict[object, int] = {}
+        self.suspects: dict[object, tuple[int, int | None]] = {}
 
     async def stalled(self) -> list[tuple[object, int]]:
         """Partitions with work waiting whose commit did not move for two checks in a row."""
@@ -55,8 +55,9 @@ class StallGuard:
         for tp in owned:
             committed = consumer._committed_offset.get(tp) or 0
             if (ends.get(tp) or 0) > committed:
-                behind[tp] = committed
-        stalled = [(tp, offset) for tp, offset in behind.items() if self.suspects.get(tp) == offset]
+                # Busy, not stuck, while messages are still being handed to the streams.
+                behind[tp] = (committed, consumer._read_offset.get(tp))
+        stalled = [(tp, position[0]) for tp, position in behind.items() if self.suspects.get(tp) == position]
         self.suspects = behind
         return stalled
 

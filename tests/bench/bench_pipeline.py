@@ -15,13 +15,15 @@ from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, Counter
 
 from sinks.clickhouse.client import embedded_dsn, open_client
 from sinks.clickhouse.migrate import migrate
 from streams.local.broker import EmbeddedBroker, free_port
 from streams.settings import Settings
+from streams.stall_guard import STALLS
 from streams.topics import TopicNames
+from streams.transport import REFETCHES
 from tests.bench.workload import alert_messages, check_messages
 from tests.support.stack import running_tocsin
 
@@ -105,6 +107,16 @@ async def opened_latencies(bootstrap: str, topic: str) -> list[float]:
         await consumer.stop()
 
 
+def by_label(counter: Counter) -> dict[str, int]:
+    """A labelled counter's totals, by its one label value (what went wrong, how often)."""
+    return {
+        sample.labels[next(iter(sample.labels))]: int(sample.value)
+        for metric in counter.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    }
+
+
 async def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="tocsin-bench-"))
     with EmbeddedBroker(log_file=data / "broker.log") as broker:
@@ -142,6 +154,8 @@ async def main() -> None:
                     "opened_latency_p99_s": round(quantiles[98], 3),
                     "lifecycle_events_in_clickhouse": rows,
                     "raw_aiokafka_msgs_per_s": round(raw),
+                    "refetched_batches": by_label(REFETCHES),
+                    "stalled_partition_rereads": by_label(STALLS),
                 }
             ).decode()
         )
