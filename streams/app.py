@@ -88,6 +88,7 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
         names.pipeline,
         lambda topic: topic in sink_writers and sink_writers[topic].retrying,
         exit_when_stuck=settings.exit_when_stuck,
+        interval=settings.stall_check_seconds,
     )
     health.register(app)
     return app

@@ -62,6 +62,7 @@ class Settings:
     correlate_batch_size: int = 500
     correlate_batch_seconds: float = 0.02
     tick_seconds: float = 1.0
+    stall_check_seconds: float = 5.0
     fast_group_join: bool = False
     drain_seconds: float = 10.0
     signals_ttl_days: int = 30
