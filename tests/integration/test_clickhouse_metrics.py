@@ -206,3 +206,28 @@ def test_daily_rollup_is_exact_with_duplicates_and_any_order(clickhouse, databas
     assert (p0["mttr_minutes"]["avg"], p1["mtta_minutes"]["p90"], p1["mttr_minutes"]["p99"]) == (45.0, 30.0, 120.0)
     assert p3["mtta_minutes"]["avg"] is None
     assert (by_severity["P0"]["response_sla_met"], by_severity["P1"]["resolution_sla_met"]) == (1, 1)
+
+
+def test_a_reopened_incident_is_open_again_in_the_view(clickhouse, database: str) -> None:
+    """Its latest event has no resolved_at; the view must not fall back to the first resolution."""
+    import time
+
+    from sinks.clickhouse.queries import incident_metrics, list_incidents
+
+    now = int(time.time() * 1000) // 60_000 * 60_000
+    policy, events = load_policy(), []
+    fired = alert(service="search", starts=now - 30 * MIN, severity="warning")
+    state, emitted, _ = step(KeyState(), fired, now - 30 * MIN, policy)
+    events += emitted
+    state, emitted, _ = step(state, resolved(fired, now - 20 * MIN), now - 20 * MIN, policy)
+    events += emitted
+    again = alert(service="search", starts=now - 10 * MIN, severity="warning")
+    state, emitted, _ = step(state, again, now - 10 * MIN, policy)
+    events += emitted
+    assert [e.kind for e in events][-1] == "reopened"
+    EventWriter(clickhouse, database).write_sync([to_row(e.to_dict()) for e in events])
+
+    (row,) = list_incidents(clickhouse, database)
+    assert (row["status"], row["resolved_at"]) == ("detected", None)
+    p2 = next(m for m in incident_metrics(clickhouse, database, policy.sla) if m["severity"] == "P2")
+    assert p2["incidents"] == 1 and p2["mttr_minutes"]["avg"] is None  # not resolved: no resolution time

@@ -4,6 +4,8 @@
 -- re-sends and by arrival order. Exposes the columns the incident-management metric
 -- queries use (severity, detection_time, response_time, resolved_time, created_at), the
 -- response roles, the signal count, the SLA deadlines and whether each target was met.
+-- Nullable times are taken as argMax(tuple(x), seq).1: argMax skips NULLs, and a reopened
+-- incident's latest event has no resolved_at, which must not fall back to the earlier one.
 CREATE VIEW IF NOT EXISTS {db}.incidents AS
 SELECT
     id                                  AS incident_id,
@@ -17,14 +19,14 @@ SELECT
     length(argMax(e_fingerprints, e_seq)) AS signal_count,
     arraySort(groupArrayIf((e_details['role'], e_details['assignee']), e_kind = 'role_assigned')) AS roles,
     argMax(e_detected_at, e_seq)        AS detected_at,
-    argMax(e_acknowledged_at, e_seq)    AS acknowledged_at,
-    argMax(e_resolved_at, e_seq)        AS resolved_at,
-    argMax(e_closed_at, e_seq)          AS closed_at,
-    argMax(e_response_deadline, e_seq)  AS response_deadline,
-    argMax(e_resolution_deadline, e_seq) AS resolution_deadline,
+    argMax(tuple(e_acknowledged_at), e_seq).1    AS acknowledged_at,
+    argMax(tuple(e_resolved_at), e_seq).1        AS resolved_at,
+    argMax(tuple(e_closed_at), e_seq).1          AS closed_at,
+    argMax(tuple(e_response_deadline), e_seq).1  AS response_deadline,
+    argMax(tuple(e_resolution_deadline), e_seq).1 AS resolution_deadline,
     argMax(e_detected_at, e_seq)        AS detection_time,
-    argMax(e_acknowledged_at, e_seq)    AS response_time,
-    argMax(e_resolved_at, e_seq)        AS resolved_time,
+    argMax(tuple(e_acknowledged_at), e_seq).1    AS response_time,
+    argMax(tuple(e_resolved_at), e_seq).1        AS resolved_time,
     argMax(e_detected_at, e_seq)        AS created_at,
     countIf(e_kind = 'sla_breached' AND e_details['sla'] = 'response') = 0   AS response_sla_met,
     countIf(e_kind = 'sla_breached' AND e_details['sla'] = 'resolution') = 0 AS resolution_sla_met,
