@@ -137,8 +137,8 @@ SELECT
     day,
     severity,
     uniqExactMerge(incidents)                                      AS incidents,
-    arrayMap(x -> x.2, groupUniqArrayMerge(responses))             AS response_ms,
-    arrayMap(x -> x.2, groupUniqArrayMerge(resolutions))           AS resolution_ms
+    groupUniqArrayMerge(responses)                                 AS responses,
+    groupUniqArrayMerge(resolutions)                               AS resolutions
 FROM {db}.incident_daily
 WHERE day >= today() - {days} AND ({service} = '' OR service = {service})
 GROUP BY day, severity
@@ -152,8 +152,9 @@ def daily_metrics(
     """Per day and severity, from the pre-aggregated ``incident_daily`` table."""
     result = client.query(DAILY_SQL.format(db=database, days=int(days), service=_quote(service)))
     out = []
-    for day, severity, count, responses, resolutions in result.result_rows:
+    for day, severity, count, acknowledged, resolved in result.result_rows:
         target = targets.get(severity)
+        responses, resolutions = _final_per_incident(acknowledged), _final_per_incident(resolved)
         out.append(
             {
                 "day": day.isoformat(),
@@ -166,6 +167,14 @@ def daily_metrics(
             }
         )
     return out
+
+
+def _final_per_incident(durations: list[tuple[str, int]]) -> list[int]:
+    """One duration per incident: the last (longest) — a reopened incident resolves again later."""
+    final: dict[str, int] = {}
+    for incident_id, ms in durations:
+        final[incident_id] = max(ms, final.get(incident_id, ms))
+    return list(final.values())
 
 
 def _distribution(values: list[int]) -> dict:

@@ -212,6 +212,7 @@ def test_a_reopened_incident_is_open_again_in_the_view(clickhouse, database: str
     """Its latest event has no resolved_at; the view must not fall back to the first resolution."""
     import time
 
+    from models.timestamps import format_ms
     from sinks.clickhouse.queries import incident_metrics, list_incidents
 
     now = int(time.time() * 1000) // 60_000 * 60_000
@@ -231,3 +232,14 @@ def test_a_reopened_incident_is_open_again_in_the_view(clickhouse, database: str
     assert (row["status"], row["resolved_at"]) == ("detected", None)
     p2 = next(m for m in incident_metrics(clickhouse, database, policy.sla) if m["severity"] == "P2")
     assert p2["incidents"] == 1 and p2["mttr_minutes"]["avg"] is None  # not resolved: no resolution time
+
+    # resolved again: the view and the daily rollup count its final resolution, once
+    from sinks.clickhouse.queries import daily_metrics
+
+    state, emitted, _ = step(state, resolved(again, now - 5 * MIN), now - 5 * MIN, policy)
+    assert [e.kind for e in emitted][-1] == "resolved"
+    EventWriter(clickhouse, database).write_sync([to_row(e.to_dict()) for e in emitted])
+    (row,) = list_incidents(clickhouse, database)
+    assert row["status"] == "resolved" and row["resolved_at"].endswith(format_ms(now - 5 * MIN)[11:])
+    (daily,) = [m for m in daily_metrics(clickhouse, database, policy.sla) if m["severity"] == "P2"]
+    assert daily["mttr_minutes"]["avg"] == 25.0 and daily["resolution_sla_met"] == 1
