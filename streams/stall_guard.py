@@ -5,9 +5,9 @@ breaks off around a rebalance (the cause of every stall seen so far). Should mes
 still be skipped — their offsets never acknowledged, so nothing is lost, the commit stays
 behind them — the partition would stop making progress until a restart.
 
-The guard notices a partition with messages past its committed offset, none of them being
-processed or waiting for their commit, whose commit and read offset do not move across two
-checks (a sink waiting out a ClickHouse outage holds its input back on
+The guard notices a partition with messages past its committed offset, none being
+processed and the next one to commit not acknowledged, whose commit and read offset do not
+move across two checks (a sink waiting out a ClickHouse outage holds its input back on
 purpose and is left alone), and seeks it back to the committed offset: the skipped messages are processed, and
 anything processed twice is a no-op downstream (idempotent engine, content-derived event
 ids, deduplicating sink). Faust commits every few seconds, so a healthy busy partition's
@@ -53,12 +53,14 @@ class StallGuard:
         owned = [tp for tp in consumer.assignment() if tp.topic in self.topics and not self.waiting(tp.topic)]
         ends = await consumer.highwaters(*owned) if owned else {}
         in_flight = {m.tp for m in list(consumer._unacked_messages)}
-        in_flight |= {tp for tp, acked in consumer._acked.items() if acked}
         behind = {}
         for tp in owned:
             committed = consumer._committed_offset.get(tp) or 0
-            if (ends.get(tp) or 0) > committed and tp not in in_flight:
-                # Busy, not stuck, while messages are handed to the streams or wait for their commit.
+            # Busy, not stuck, while a message is being processed or the next one to commit is
+            # acknowledged (the commit will move); an acknowledged message past a missing one
+            # does not count: that gap is the stall.
+            busy = tp in in_flight or committed in consumer._acked_index.get(tp, ())
+            if (ends.get(tp) or 0) > committed and not busy:
                 behind[tp] = (committed, consumer._read_offset.get(tp))
         stalled = [(tp, position[0]) for tp, position in behind.items() if self.suspects.get(tp) == position]
         self.suspects = behind

@@ -150,16 +150,17 @@ class Consumer(faust_aiokafka.Consumer):
         return ""
 
     async def _hold_back(self, reason: str, records: dict) -> None:
-        """Seek the partitions of discarded records back to their committed offsets."""
+        """Seek the partitions of discarded records back to their committed offsets.
+
+        A partition with no commit yet goes back to offset 0; below the log start, the
+        consumer's reset policy (earliest) moves it to the first record there is.
+        """
         self.trace[reason] = self.trace.get(reason, 0) + 1
         REFETCHES.labels(reason).inc()
         assigned = self.assignment()
-        tps = [tp for tp in records if tp in assigned]
-        if any(self._committed_offset.get(tp) is None for tp in tps):
-            await self.perform_seek()  # no commit yet: the consumer's reset policy decides
-            return
-        for tp in tps:
-            await self.seek(tp, self._committed_offset[tp])
+        for tp in records:
+            if tp in assigned:
+                await self.seek(tp, self._committed_offset.get(tp) or 0)
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return LowLatencyConsumerThread(self, loop=self.loop, beacon=self.beacon)
