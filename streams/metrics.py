@@ -31,3 +31,13 @@ RESOLUTION_SECONDS = Histogram(
 )
 CONSUMER_LAG = Gauge("tocsin_consumer_lag_messages", "Messages not yet processed, by topic.", ["topic"])
 RECOVERY_COMPLETE = Gauge("tocsin_table_recovery_complete", "1 once state tables finished recovery.")
+
+
+def by_label(counter: Counter) -> dict[str, int]:
+    """A counter with one label, as {label value: total}: for reports and diagnoses."""
+    return {
+        next(iter(sample.labels.values())): int(sample.value)
+        for metric in counter.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    }

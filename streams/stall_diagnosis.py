@@ -11,6 +11,9 @@ from typing import Any
 
 import faust
 
+from streams.metrics import by_label
+from streams.transport import REFETCHES
+
 
 def partition_state(app: faust.App, tp: Any) -> dict[str, Any]:
     consumer = app.consumer
@@ -28,7 +31,7 @@ def partition_state(app: faust.App, tp: Any) -> dict[str, Any]:
         "flow_active": consumer.flow_active,
         "fetched_last": trace["fetched"].get(tp),
         "yielded_last": trace["yielded"].get(tp),
-        "drops": {k: v for k, v in trace.items() if isinstance(v, int)},
+        "refetches": by_label(REFETCHES),
         "generation": app.consumer_generation_id,
         "rebalancing": app.rebalancing,
     }

@@ -109,8 +109,8 @@ class Consumer(faust_aiokafka.Consumer):
         partition went inactive, and tocsin when a seek happened meanwhile (the batch may
         predate it). aiokafka has already moved past those records, so nothing would
         fetch them again: the partition wedges with its commit behind. Each partition of
-        a batch broken off is sought back to its committed offset, and ``trace`` counts
-        why.
+        a batch broken off is sought back to its committed offset, counted by reason in
+        ``tocsin_consumer_refetches_total``.
         """
         epoch = self._seek_epoch
         records, active_partitions = await self._wait_next_records(timeout)
@@ -118,7 +118,6 @@ class Consumer(faust_aiokafka.Consumer):
         if records is None or self.should_stop:
             return
         if not self.flow_active:  # as Faust does: back to the committed offsets, all of them
-            self.trace["flow_inactive"] = self.trace.get("flow_inactive", 0) + 1
             REFETCHES.labels("flow_inactive").inc()
             try:
                 await self.perform_seek()
@@ -155,7 +154,6 @@ class Consumer(faust_aiokafka.Consumer):
         A partition with no commit yet goes back to offset 0; below the log start, the
         consumer's reset policy (earliest) moves it to the first record there is.
         """
-        self.trace[reason] = self.trace.get(reason, 0) + 1
         REFETCHES.labels(reason).inc()
         assigned = self.assignment()
         for tp in records:

@@ -95,10 +95,17 @@ def command(action: str, at: int, actor: str, **fields: str) -> dict:
     return {"action": action, "at": format_ms(at), "actor": actor, **fields}
 
 
+def outage(t: int) -> tuple[dict, dict]:
+    """The API outage's two alerts as they fire: the service down, then its error rate."""
+    return (
+        alert("SystemDown", "apex-api", "critical", t, job="apex-api"),
+        alert("HighErrorRate", "apex-api", "warning", t + 2 * MIN),
+    )
+
+
 def detect(t: int) -> Phase:
     """Signals open five incidents: apex-api (P0), reports-batch, search, checkout, auth."""
-    down = alert("SystemDown", "apex-api", "critical", t, job="apex-api")
-    errors = alert("HighErrorRate", "apex-api", "warning", t + 2 * MIN)
+    down, errors = outage(t)
     disk = alert("DiskSpaceLow", "reports-batch", "warning", t + 20 * MIN, instance="batch-1")
     flaps = []
     for n in range(4):  # firing 2 min, resolved 2 min, four times: flapping
@@ -152,8 +159,7 @@ def respond(t: int) -> Phase:
 
 def recover(t: int) -> Phase:
     """The rollback brings the API back at 14:30; the error rate clears at 14:45."""
-    down = alert("SystemDown", "apex-api", "critical", t, job="apex-api")
-    errors = alert("HighErrorRate", "apex-api", "warning", t + 2 * MIN)
+    down, errors = outage(t)
     posts = [
         webhook("apex-api", {**down, **resolved_at(t + 30 * MIN)}, errors),
         webhook("apex-api", {**down, **resolved_at(t + 30 * MIN)}, {**errors, **resolved_at(t + 45 * MIN)}),

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from prometheus_client import REGISTRY, Counter
+from prometheus_client import REGISTRY
 
 from sinks.clickhouse.client import embedded_dsn, open_client
 from sinks.clickhouse.migrate import migrate
 from streams.local.broker import EmbeddedBroker, free_port
+from streams.metrics import by_label
 from streams.settings import Settings
 from streams.stall_guard import STALLS
 from streams.topics import TopicNames
@@ -105,16 +106,6 @@ async def opened_latencies(bootstrap: str, topic: str) -> list[float]:
                         latencies.append(record.timestamp / 1000 - (at + int(event["at"][20:23]) / 1000))
     finally:
         await consumer.stop()
-
-
-def by_label(counter: Counter) -> dict[str, int]:
-    """A labelled counter's totals, by its one label value (what went wrong, how often)."""
-    return {
-        sample.labels[next(iter(sample.labels))]: int(sample.value)
-        for metric in counter.collect()
-        for sample in metric.samples
-        if sample.name.endswith("_total")
-    }
 
 
 async def main() -> None:
