@@ -1,6 +1,7 @@
 """The working set of one engine call: state, policy, the time, and the events emitted."""
 
 from dataclasses import dataclass, field
+from itertools import islice
 
 from models.incident import Incident
 from models.lifecycle import MAX_FINGERPRINTS, EventKind, LifecycleEvent, event_id
@@ -15,6 +16,7 @@ class Context:
     policy: Policy
     now: int
     events: list[LifecycleEvent] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)  # fingerprints whose stored record changed
 
     def emit(
         self,
@@ -42,7 +44,7 @@ class Context:
                 services=tuple(incident.services),
                 title=incident.title,
                 reasons=tuple(incident.reasons),
-                fingerprints=tuple(list(incident.members)[:MAX_FINGERPRINTS]),
+                fingerprints=tuple(islice(incident.members, MAX_FINGERPRINTS)),
                 fingerprint=fingerprint,
                 actor=actor,
                 runbook_url=incident.runbook_url,

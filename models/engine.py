@@ -82,10 +82,13 @@ def step(state: KeyState, item: Input, now: int, policy: Policy, key: str = "") 
 
 
 def step_in_place(
-    state: KeyState, item: Input, now: int, policy: Policy, key: str = ""
+    state: KeyState, item: Input, now: int, policy: Policy, key: str = "", touched: set[str] | None = None
 ) -> tuple[list[LifecycleEvent], Decision]:
-    """``step`` for a caller that owns ``state`` (a fresh copy) and lets it change."""
-    ctx = Context(state=state, policy=policy, now=now)
+    """``step`` for a caller that owns ``state`` (a fresh copy) and lets it change.
+
+    ``touched`` collects the fingerprints whose signal or membership changed.
+    """
+    ctx = Context(state=state, policy=policy, now=now, touched=set() if touched is None else touched)
     if not state.key:
         state.key = key or (correlation_key(item, policy) if not isinstance(item, Command) else "")
     decision = _dispatch(ctx, item)
@@ -98,9 +101,9 @@ def tick(state: KeyState, now: int, policy: Policy) -> Step:
     return Step(state, tick_in_place(state, now, policy), Decision(Outcome.ACCEPTED))
 
 
-def tick_in_place(state: KeyState, now: int, policy: Policy) -> list[LifecycleEvent]:
-    """``tick`` for a caller that owns ``state``."""
-    ctx = Context(state=state, policy=policy, now=now)
+def tick_in_place(state: KeyState, now: int, policy: Policy, touched: set[str] | None = None) -> list[LifecycleEvent]:
+    """``tick`` for a caller that owns ``state``; ``touched`` as for ``step_in_place``."""
+    ctx = Context(state=state, policy=policy, now=now, touched=set() if touched is None else touched)
     run_timers(ctx)
     return ctx.events
 

@@ -4,7 +4,7 @@ Parsers return these instead of raising, so a caller can route bad input to the
 dead-letter topic with its reason and keep going.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -36,6 +36,7 @@ class Rejection:
     reason: Reason
     detail: str
     index: int | None = None
+    item: object = field(default=None, compare=False, repr=False)  # the refused item, as decoded
 
     def to_dict(self) -> dict:
         return {"reason": str(self.reason), "detail": self.detail, "index": self.index}

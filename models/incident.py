@@ -33,6 +33,27 @@ class Member:
     scope: str = ""
     workaround: str = ""
     check_outage: bool = False
+    order: int = 0  # when it joined: restores ``Incident.members`` in its order from split storage
+
+
+@dataclass(slots=True)
+class Tally:
+    """Running counts over an incident's members (see ``models.membership``).
+
+    Severity facts, services and auto-resolution read these instead of walking every
+    member, so an incident of 100,000 signals costs the same per signal as one of ten.
+    """
+
+    services: dict[str, int] = field(default_factory=dict)
+    failing: dict[str, int] = field(default_factory=dict)  # firing members by service
+    impact: dict[str, int] = field(default_factory=dict)
+    scope: dict[str, int] = field(default_factory=dict)
+    workaround: dict[str, int] = field(default_factory=dict)
+    source_severity: dict[str, int] = field(default_factory=dict)  # of alerts (not reports)
+    failing_checks: int = 0
+    check_outages: int = 0
+    reports: int = 0
+    blocking_firing: int = 0  # firing members that are not user reports
 
 
 @dataclass(slots=True)
@@ -64,6 +85,8 @@ class Incident:
     postmortem_url: str = ""
     commands: list[str] = field(default_factory=list)
     reopened: int = 0
+    tally: Tally = field(default_factory=Tally)
+    joined: int = 0  # members ever added: the next member's ``order``
 
     def firing_members(self) -> list[str]:
         return [fp for fp, m in self.members.items() if m.firing]

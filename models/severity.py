@@ -9,10 +9,11 @@ Facts are computed over every signal the incident has held, not only the firing 
 incident that was an outage stays one while it recovers, so severity does not flap down.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from models.incident import Incident, Member
+from models.incident import Incident
 from models.policy import SeverityRule
 from models.signal import SignalKind
 
@@ -49,13 +50,12 @@ def member_facts(kind: str, labels: dict[str, str], annotations: dict[str, str],
     }
 
 
-def _highest(values: list[str], order: tuple[str, ...]) -> str:
+def _highest(values: Iterable[str], order: tuple[str, ...]) -> str:
     known = [v for v in values if v in order]
     return max(known, key=order.index, default="")
 
 
-def _workaround(members: list[Member]) -> bool | None:
-    said = {m.workaround for m in members}
+def _workaround(said: set[str]) -> bool | None:
     if said & {"false", "no", "none"}:
         return False
     if said & {"true", "yes"}:
@@ -64,17 +64,16 @@ def _workaround(members: list[Member]) -> bool | None:
 
 
 def incident_facts(incident: Incident) -> dict[str, Any]:
-    members = list(incident.members.values())
-    alerts = [m for m in members if m.kind != SignalKind.REPORT]
+    tally = incident.tally
     return {
-        "impact": _highest([m.impact for m in members], IMPACT_ORDER),
-        "scope": _highest([m.scope for m in members], SCOPE_ORDER),
-        "workaround": _workaround(members),
-        "source_severity": _highest([m.severity for m in alerts], SOURCE_SEVERITY_ORDER),
+        "impact": _highest(tally.impact, IMPACT_ORDER),
+        "scope": _highest(tally.scope, SCOPE_ORDER),
+        "workaround": _workaround(set(tally.workaround)),
+        "source_severity": _highest(tally.source_severity, SOURCE_SEVERITY_ORDER),
         "affected_services": len(incident.services),
-        "failing_checks": sum(1 for m in members if m.kind == SignalKind.CHECK and m.firing),
-        "check_outage": any(m.check_outage for m in members),
-        "user_reports": sum(1 for m in members if m.kind == SignalKind.REPORT),
+        "failing_checks": tally.failing_checks,
+        "check_outage": tally.check_outages > 0,
+        "user_reports": tally.reports,
     }
 
 

@@ -16,6 +16,7 @@ Rules (where the seed is silent, these are tocsin's choices):
   started earlier moves detection back and durations stay non-negative.
 """
 
+from collections.abc import Iterator
 from dataclasses import replace
 
 from models.context import Context
@@ -23,6 +24,7 @@ from models.correlation import incident_id_for, root_cause
 from models.flapping import record_change
 from models.incident import Incident, IncidentStatus, Member
 from models.lifecycle import EventKind
+from models.membership import drop_member, end_member, put_member
 from models.severity import classify, incident_facts, is_upgrade, member_facts
 from models.signal import Signal, SignalKind, SignalStatus
 from models.sla import breaches_due
@@ -75,10 +77,14 @@ def _record(ctx: Context, known: SignalState | None, signal: Signal) -> SignalSt
             content_hash=signal.content_hash,
             last_seen=ctx.now,
             labels=dict(signal.labels),
+            order=ctx.state.recorded,
         )
+        ctx.state.recorded += 1
         known.seen.append(known.content_hash)
         ctx.state.signals[signal.fingerprint] = known
+        ctx.touched.add(signal.fingerprint)
         return known
+    ctx.touched.add(signal.fingerprint)
     changed = known.status != signal.status
     known.status, known.starts_at, known.ends_at = str(signal.status), signal.starts_at, signal.ends_at
     known.content_hash, known.last_seen, known.labels = signal.content_hash, ctx.now, dict(signal.labels)
@@ -110,7 +116,7 @@ def _on_firing(ctx: Context, signal: Signal, state: SignalState, incident: Incid
         resolved = incident.status is IncidentStatus.RESOLVED
         if not resolved or signal.starts_at < incident.resolved_at + ctx.policy.reopen_window_ms:
             return _refire(ctx, incident, signal, state)
-        del incident.members[fp]
+        drop_member(ctx, incident, fp)
         state.incident_id = ""
     reason = suppression_reason(signal, ctx.policy, _firing_labels(ctx, fp))
     state.suppressed = reason
@@ -147,8 +153,9 @@ def _joined(ctx: Context, incident: Incident, signal: Signal) -> Decision:
     return Decision(Outcome.ACCEPTED, incident_id=incident.incident_id, fingerprint=signal.fingerprint)
 
 
-def _firing_labels(ctx: Context, fp: str) -> list[dict[str, str]]:
-    return [s.labels for f, s in ctx.state.signals.items() if f != fp and s.status == SignalStatus.FIRING]
+def _firing_labels(ctx: Context, fp: str) -> Iterator[dict[str, str]]:
+    """Labels of the key's other firing signals, read only if an inhibition rule asks."""
+    return (s.labels for f, s in ctx.state.signals.items() if f != fp and s.status == SignalStatus.FIRING)
 
 
 def _absorbing_incident(ctx: Context, signal: Signal) -> Incident | None:
@@ -195,7 +202,7 @@ def _open(ctx: Context, signal: Signal) -> Incident:
     for fp, _ in members:
         known = state.signals[fp]
         known.incident_id = incident.incident_id
-        incident.members[fp] = _pending_member(known)
+        put_member(ctx, incident, fp, _pending_member(known))
     _add_member(ctx, incident, signal)
     state.pending.clear()
     incident.signal_count = len(incident.members)
@@ -212,7 +219,7 @@ def _pending_member(known: SignalState) -> Member:
 
 
 def _add_member(ctx: Context, incident: Incident, signal: Signal) -> None:
-    incident.members[signal.fingerprint] = _member(signal)
+    put_member(ctx, incident, signal.fingerprint, _member(signal))
     if signal.status is SignalStatus.FIRING:
         incident.last_fingerprint = signal.fingerprint
     incident.detected_at = min(incident.detected_at, signal.starts_at)
@@ -226,8 +233,7 @@ def _on_resolved(ctx: Context, signal: Signal, state: SignalState, incident: Inc
     decision = Decision(Outcome.ACCEPTED, fingerprint=fp, incident_id=state.incident_id)
     if incident is None or not incident.members[fp].firing:
         return decision
-    member = incident.members[fp]
-    member.firing, member.ends_at = False, signal.at
+    end_member(ctx, incident, fp, signal.at)
     if state.flap.flapping or not incident.status.is_open:
         return decision
     ctx.emit(incident, EventKind.SIGNAL_RESOLVED, signal.at, fingerprint=fp)
@@ -238,17 +244,20 @@ def _on_resolved(ctx: Context, signal: Signal, state: SignalState, incident: Inc
 
 def maybe_auto_resolve(ctx: Context, incident: Incident, fp: str, at: int) -> None:
     """Resolve per ``resolution.auto`` once the decisive signal resolved."""
-    blocking = {f: m for f, m in incident.members.items() if m.kind != SignalKind.REPORT}
     mode = ctx.policy.auto_resolve
-    flapping = any(ctx.state.signals[f].flap.flapping for f in blocking if f in ctx.state.signals)
-    if not blocking or mode == "manual" or flapping or not incident.status.is_open:
+    if mode == "manual" or not incident.status.is_open or incident.tally.reports == len(incident.members):
         return
-    if mode == "all" and any(m.firing for m in blocking.values()):
+    if mode == "all" and incident.tally.blocking_firing:
         return
     if mode == "last" and fp != incident.last_fingerprint:
         return
+    # Only now walk the members (once per resolution, not once per resolved signal).
+    blocking = [(f, m) for f, m in incident.members.items() if m.kind != SignalKind.REPORT]
+    signals = ctx.state.signals
+    if any(signals[f].flap.flapping for f, _ in blocking if f in signals):
+        return
     if mode == "all":
-        at = max(m.ends_at for m in blocking.values())
+        at = max(m.ends_at for _, m in blocking)
     resolve(ctx, incident, max(at, incident.detected_at), fingerprint=fp)
 
 
@@ -274,8 +283,8 @@ def emit_breaches(ctx: Context, incident: Incident, at: int) -> None:
 
 def reclassify(ctx: Context, incident: Incident, at: int, fp: str = "", *, announce: bool = True) -> None:
     """Refresh services, root cause and severity; announce an allowed severity change."""
-    incident.services = sorted({m.service for m in incident.members.values()})
-    failing = {m.service for m in incident.members.values() if m.firing}
+    incident.services = sorted(incident.tally.services)
+    failing = set(incident.tally.failing)
     incident.root_cause = root_cause(failing, ctx.policy.dependencies)
     if incident.severity_override:
         return

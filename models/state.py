@@ -32,6 +32,7 @@ class SignalState:
     suppressed: str = ""
     flap: FlapState = field(default_factory=FlapState)
     seen: list[str] = field(default_factory=list)  # recent content hashes: re-deliveries are no-ops
+    order: int = 0  # when it was first recorded: restores ``KeyState.signals`` in its order
 
 
 @dataclass(slots=True)
@@ -41,6 +42,7 @@ class KeyState:
     signals: dict[str, SignalState] = field(default_factory=dict)
     checks: dict[str, CheckState] = field(default_factory=dict)
     pending: dict[str, int] = field(default_factory=dict)
+    recorded: int = 0  # signals ever recorded: the next signal's ``order``
 
     def to_dict(self) -> dict:
         return to_plain(self)

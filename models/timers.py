@@ -13,6 +13,7 @@ from models.context import Context
 from models.flapping import quiet_since
 from models.incident import Incident, IncidentStatus
 from models.lifecycle import EventKind
+from models.membership import end_member
 from models.policy import Policy
 from models.signal import SignalStatus
 from models.signal_flow import emit_breaches, maybe_auto_resolve, reclassify
@@ -51,7 +52,7 @@ def _expire_stale(ctx: Context, incident: Incident) -> None:
         known, member = ctx.state.signals[fp], incident.members[fp]
         end = max(end, member.starts_at)
         known.status, known.ends_at = str(SignalStatus.RESOLVED), end
-        member.firing, member.ends_at = False, end
+        end_member(ctx, incident, fp, end)
         ctx.emit(incident, EventKind.SIGNAL_RESOLVED, end, fingerprint=fp, details={"stale": "true"})
         reclassify(ctx, incident, end, fp)
         maybe_auto_resolve(ctx, incident, fp, end)
@@ -64,6 +65,7 @@ def _stop_flapping(ctx: Context, incident: Incident) -> None:
         if not stopped:
             continue
         known.flap.flapping = False
+        ctx.touched.add(fp)
         ctx.emit(incident, EventKind.FLAPPING_STOPPED, stopped, fingerprint=fp)
         if not member.firing:
             maybe_auto_resolve(ctx, incident, fp, member.ends_at)
@@ -81,10 +83,12 @@ def _forget(ctx: Context) -> None:
         done = incident.status in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
         if done and ctx.now >= max(incident.resolved_at, incident.closed_at) + retention:
             del state.incidents[incident_id]
+            ctx.touched.update(incident.members)
     live = {fp for incident in state.incidents.values() for fp in incident.members}
     for fp, known in list(state.signals.items()):
         if fp not in live and fp not in state.pending and ctx.now >= known.last_seen + retention:
             del state.signals[fp]
+            ctx.touched.add(fp)
     for check_id, check in list(state.checks.items()):
         newest = max((r[0] for p in check.probes.values() for r in p.results), default=0)
         if not check.firing and ctx.now >= newest + retention:

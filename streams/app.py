@@ -2,10 +2,11 @@
 
 import faust
 
-from sinks.clickhouse.writer import SIGNAL_COLUMNS, BatchWriter, EventWriter, signal_row, to_row
+from sinks.clickhouse.writer import SIGNAL_COLUMNS, BatchWriter, EventWriter, signal_rows, to_row
 from streams import stall_guard
 from streams.agents import correlate, ingest, sink
 from streams.settings import Settings
+from streams.state_store import StateStore
 from streams.topics import TopicNames
 from streams.transport import consumer_url
 from streams.web import health
@@ -69,7 +70,7 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
         status,
         log_topic,
         dlq,
-        table,
+        StateStore(table, cache_keys=settings.state_cache_keys),
         settings.policy,
         settings.partitions,
         batch_size=settings.correlate_batch_size,
@@ -77,10 +78,10 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
         tick_seconds=settings.tick_seconds,
     )
     batching = (settings.sink_batch_size, settings.sink_batch_seconds)
-    sink.register(app, "sink", incidents, dlq, writer, to_row, *batching)
+    sink.register(app, "sink", incidents, dlq, writer, lambda event: [to_row(event)], *batching)
     signals_writer = BatchWriter(writer.client, f"{settings.database}.signals", SIGNAL_COLUMNS, writer.max_backoff)
-    sink.register(app, "sink-signals", log_topic, dlq, signals_writer, signal_row, *batching)
-    ingest_api.register(app, topics, settings.limits, settings.policy, settings.api_token)
+    sink.register(app, "sink-signals", log_topic, dlq, signals_writer, signal_rows, *batching)
+    ingest_api.register(app, signals, dlq, settings.limits, settings.policy, settings.api_token)
     incidents_api.register(app, writer.client, settings.database, settings.policy, settings.api_token)
     sink_writers = {names.incidents: writer, names.signal_log: signals_writer}
     stall_guard.register(

@@ -1,8 +1,10 @@
 """Engine inputs on the internal ``tocsin.signals`` topic: tagged JSON, many per message.
 
-One message carries every input of one source record for one correlation key, plus the
-source record's arrival time, so the correlate agent sees exactly what the ingest agent
-parsed, and a replay sees exactly what the live run saw.
+One message carries inputs of one source record (or HTTP request) for one correlation key,
+plus their arrival time, so the correlate agent sees exactly what the edge parsed, and a
+replay sees exactly what the live run saw. A key's inputs are split across as many
+messages as it takes to keep each under ``MAX_RECORD_BYTES`` (a Kafka record limit), so a
+5,000-alert webhook is a handful of records, never one oversized one.
 """
 
 from typing import Any
@@ -25,10 +27,44 @@ _TYPES: dict[str, Any] = {
 _TAGS = {cls: tag for tag, cls in _TYPES.items()}
 
 TICK = "tick"
+MAX_RECORD_BYTES = 900_000  # Kafka's default message.max.bytes is 1,048,588
+
+
+def encode_item(item: Input) -> bytes:
+    return orjson.dumps([_TAGS[type(item)], item.to_dict()])
 
 
 def encode_batch(key: str, now: int, items: list[Input]) -> bytes:
-    return orjson.dumps({"key": key, "now": now, "items": [[_TAGS[type(i)], i.to_dict()] for i in items]})
+    return _record(key, now, [encode_item(i) for i in items])
+
+
+def _record(key: str, now: int, encoded: list[bytes]) -> bytes:
+    head = b'{"key":' + orjson.dumps(key) + b',"now":' + str(int(now)).encode() + b',"items":['
+    return head + b",".join(encoded) + b"]}"
+
+
+def encode_records(
+    key: str, now: int, items: list[Input], max_bytes: int = MAX_RECORD_BYTES
+) -> tuple[list[bytes], list[Input]]:
+    """``items`` as records of at most ``max_bytes``, and the items too big for any record."""
+    overhead = len(_record(key, now, []))
+    records: list[bytes] = []
+    too_big: list[Input] = []
+    chunk: list[bytes] = []
+    size = overhead
+    for item in items:
+        encoded = encode_item(item)
+        if overhead + len(encoded) > max_bytes:
+            too_big.append(item)
+            continue
+        if chunk and size + len(encoded) + 1 > max_bytes:
+            records.append(_record(key, now, chunk))
+            chunk, size = [], overhead
+        chunk.append(encoded)
+        size += len(encoded) + 1
+    if chunk:
+        records.append(_record(key, now, chunk))
+    return records, too_big
 
 
 def encode_tick(now: int) -> bytes:

@@ -7,7 +7,17 @@ kinds, severities) — never fingerprints or incident ids.
 from prometheus_client import Counter, Gauge, Histogram
 
 INPUTS = Counter("tocsin_inputs_total", "Inputs processed, by topic and outcome.", ["topic", "outcome"])
-DEAD_LETTERS = Counter("tocsin_dead_letters_total", "Inputs sent to the dead-letter topic.", ["topic", "reason"])
+DEAD_LETTERS = Counter(
+    "tocsin_dead_letters_total", "Refused inputs (items) sent to the dead-letter topic.", ["topic", "reason"]
+)
+DEAD_LETTER_BYTES = Counter(
+    "tocsin_dead_letter_bytes_total", "Payload bytes written to the dead-letter topic.", ["topic"]
+)
+DLQ_BUDGET_EXCEEDED = Counter(
+    "tocsin_dlq_budget_exceeded_total",
+    "Dead-letter records kept without their payload: the source passed its byte budget.",
+    ["topic"],
+)
 LIFECYCLE_EVENTS = Counter(
     "tocsin_lifecycle_events_total", "Lifecycle events published, by kind and severity.", ["kind", "severity"]
 )
@@ -29,6 +39,8 @@ RESOLUTION_SECONDS = Histogram(
     ["severity"],
     buckets=(300, 900, 3600, 4 * 3600, 24 * 3600, 3 * 86400, 7 * 86400),
 )
+HTTP_OVERLOADED = Counter("tocsin_http_overloaded_total", "Requests answered 429: too many bytes in flight.")
+STATE_WRITES = Counter("tocsin_state_writes_total", "Records written to the engine state table.")
 CONSUMER_LAG = Gauge("tocsin_consumer_lag_messages", "Messages not yet processed, by topic.", ["topic"])
 RECOVERY_COMPLETE = Gauge("tocsin_table_recovery_complete", "1 once state tables finished recovery.")
 

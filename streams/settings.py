@@ -16,6 +16,7 @@ then passed down as plain values.
 | `TOCSIN_STORE` | `--store` | `memory://` (`up`), `rocksdb://` (`worker`) | Faust table store |
 | `TOCSIN_APP_ID` | `--app-id` | `tocsin` | consumer group and table namespace |
 | `TOCSIN_SINK_BATCH_SIZE` / `TOCSIN_SINK_BATCH_SECONDS` | — | `1000` / `0.2` | ClickHouse batch bounds |
+| `TOCSIN_STATE_CACHE_KEYS` | — | `20000` | decoded key states kept in memory (the table holds all) |
 | `TOCSIN_SIGNALS_TTL_DAYS` | — | `30` | how long ClickHouse keeps the `signals` log |
 | `TOCSIN_LOG_FORMAT` | `--log-format` | `auto` | `json`, `text`, or `auto`: text on a terminal, JSON lines otherwise |
 | `TOCSIN_LOG_LEVEL` | `--log-level` | `info` | `debug`, `info`, `warning`, `error` |
@@ -60,6 +61,7 @@ class Settings:
     sink_batch_size: int = 1000
     sink_batch_seconds: float = 0.2
     correlate_batch_size: int = 500
+    state_cache_keys: int = 20_000
     correlate_batch_seconds: float = 0.02
     tick_seconds: float = 1.0
     stall_check_seconds: float = 5.0
@@ -116,6 +118,7 @@ _ENV = {
     "fast_group_join": "TOCSIN_FAST_GROUP_JOIN",
     "signals_ttl_days": "TOCSIN_SIGNALS_TTL_DAYS",
     "sink_batch_size": "TOCSIN_SINK_BATCH_SIZE",
+    "state_cache_keys": "TOCSIN_STATE_CACHE_KEYS",
     "sink_batch_seconds": "TOCSIN_SINK_BATCH_SECONDS",
     "log_format": "TOCSIN_LOG_FORMAT",
     "log_level": "TOCSIN_LOG_LEVEL",

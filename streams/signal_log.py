@@ -1,4 +1,7 @@
-"""One record per engine input and its outcome, published for the ``tocsin.signals`` table.
+"""One row per engine input and its outcome, published for the ``tocsin.signals`` table.
+
+Rows travel in batches — one Kafka record carries up to ``ROWS_PER_RECORD`` rows, under the
+record size limit — so an alert costs a row in ClickHouse, not a Kafka record of its own.
 
 The record id covers the input, its outcome and its arrival (the Kafka timestamp of the
 record that carried it): a replay of the same record collapses, while an alert that
@@ -7,6 +10,7 @@ the ``signals`` table is there to show.
 """
 
 import hashlib
+from collections.abc import Iterator
 
 import orjson
 
@@ -53,3 +57,22 @@ def record(item: Input, decision: Decision, received_at: int) -> dict:
         "incident_id": decision.incident_id,
         "title": title[:1024],
     }
+
+
+ROWS_PER_RECORD = 1000
+MAX_RECORD_BYTES = 900_000
+
+
+def records(rows: list[dict]) -> Iterator[bytes]:
+    """``rows`` as JSON arrays of at most ``ROWS_PER_RECORD`` rows and ``MAX_RECORD_BYTES``."""
+    chunk: list[bytes] = []
+    size = 2
+    for row in rows:
+        encoded = orjson.dumps(row)
+        if chunk and (len(chunk) >= ROWS_PER_RECORD or size + len(encoded) + 1 > MAX_RECORD_BYTES):
+            yield b"[" + b",".join(chunk) + b"]"
+            chunk, size = [], 2
+        chunk.append(encoded)
+        size += len(encoded) + 1
+    if chunk:
+        yield b"[" + b",".join(chunk) + b"]"

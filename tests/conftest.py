@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from clickhouse_connect.driver.client import Client
+from hypothesis import HealthCheck, settings
 
 from sinks.clickhouse.client import embedded_dsn, open_client
 from sinks.clickhouse.migrate import migrate
@@ -13,6 +14,11 @@ from streams.local.broker import EmbeddedBroker, free_port
 from streams.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# Property tests judge behaviour, not speed: on a slow or busy machine (2 cores running the
+# broker, chDB and the suite) Hypothesis' timing checks would fail tests that are correct.
+settings.register_profile("tocsin", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("tocsin")
 
 
 @pytest.fixture(scope="session")

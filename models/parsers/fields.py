@@ -114,7 +114,7 @@ def each(items: list, read: Callable[[Any], Any], limits: Limits) -> Parsed:
         try:
             parsed.inputs.append(read(item))
         except RejectedInput as exc:
-            parsed.rejections.append(Rejection(exc.reason, exc.detail, index))
+            parsed.rejections.append(Rejection(exc.reason, exc.detail, index, item))
     return parsed
 
 

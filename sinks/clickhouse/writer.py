@@ -172,3 +172,8 @@ def signal_row(record: dict) -> list:
     row = [record[name] for name in SIGNAL_COLUMNS]
     row[1], row[2] = _time(record["at"]), _time(record["received_at"])
     return row
+
+
+def signal_rows(records: list[dict]) -> list[list]:
+    """``signals`` rows from one signal-log record (a JSON array of rows)."""
+    return [signal_row(record) for record in records]

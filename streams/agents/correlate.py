@@ -4,7 +4,13 @@ It folds a batch of messages (``take_events``): each touched key's state is read
 every input and timer tick of the batch is applied in offset order, then
 
 1. lifecycle events are published and acknowledged, then service-status changes,
-2. only then is each touched key's new state written to the table, once.
+2. only then is what changed of each touched key's state written to the table
+   (``streams.state_store``: small records, none for an exact duplicate).
+
+An input that makes the engine raise is dead-lettered and the batch is folded again
+without it from the stored states, so no half-applied input reaches the table or the
+topics. A publish that fails is retried (backoff, no limit) before anything is
+acknowledged: the batch is never lost and never half-published.
 
 A crash between 1 and 2 replays the batch against the old state and re-emits
 byte-identical events (same ``event_id``), which downstream collapses. A crash after 2 but
@@ -25,6 +31,7 @@ import orjson
 from aiokafka.partitioner import DefaultPartitioner
 from faust.streams import _current_event
 from faust.types import EventT
+from tenacity import AsyncRetrying, wait_random_exponential
 
 from models.engine import step_in_place, tick_in_place
 from models.errors import Reason, Rejection
@@ -37,6 +44,7 @@ from models.timestamps import format_ms
 from streams import metrics, signal_log, tracing
 from streams.codec import TICK, decode, encode_tick
 from streams.dlq import dead_letter
+from streams.state_store import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +55,13 @@ _PARTITIONER = DefaultPartitioner()
 
 
 def incident_table(app: faust.App, partitions: int) -> faust.Table:
-    # use_partitioner: the changelog partition follows the key bytes, exactly as the producer
-    # partitioned the signals topic (same JSON key encoding), so recovery restores each key
-    # on the partition that owns it.
+    # The changelog partition is the partition of the signals-topic message being processed
+    # (``commit_states`` makes one of the key's own messages current), so a key's head and
+    # bucket records all land on the partition that owns the key and are restored together.
     return app.Table(
         "incidents-by-key",
         partitions=partitions,
         schema=faust.Schema(key_type=str, key_serializer=KEY_SERIALIZER, value_serializer="raw"),
-        use_partitioner=True,
     )
 
 
@@ -68,6 +75,7 @@ class Batch:
     """The working set of one batch: states read once, events and rejections in order."""
 
     states: dict[str, KeyState] = field(default_factory=dict)
+    touched: dict[str, set[str]] = field(default_factory=dict)  # token → fingerprints changed
     before: dict[str, dict] = field(default_factory=dict)
     carriers: dict[str, EventT] = field(default_factory=dict)
     events: list[LifecycleEvent] = field(default_factory=list)
@@ -79,26 +87,26 @@ class Batch:
 
 
 class Correlator:
-    def __init__(self, table: faust.Table, policy: Policy, partitions: int) -> None:
-        self.table = table
+    def __init__(self, store: StateStore, policy: Policy, partitions: int) -> None:
+        # Hot state: the engine works on the store's decoded states in place, so a batch pays
+        # JSON only for what it changed. They always equal what the table holds after a batch;
+        # a failed batch or a rebalance drops them and the table is read again.
+        self.store = store
         self.policy = policy
         self.partitions = partitions
         self.due: dict[str, int] = {}
         self.scanned: set[int] = set()
-        # Hot state: the engine works on these objects in place, so a batch pays JSON only
-        # to write the changelog. They always equal what the table holds after a batch;
-        # a failed batch or a rebalance drops them and the table is read again.
-        self.cache: dict[str, KeyState] = {}
 
     def forget_partitions(self, partitions: set[int]) -> None:
         """After a rebalance, rescan owned partitions before trusting the due index or cache."""
         self.scanned -= partitions
-        self.cache.clear()
+        self.store.forget()
 
     def load(self, batch: Batch, token: str, carrier: EventT) -> KeyState:
         if token not in batch.states:
-            state = self.cache.get(token) or KeyState.from_json(self.table.get(token))
+            state = self.store.load(token)
             batch.states[token] = state
+            batch.touched[token] = set()
             batch.before[token] = service_statuses(state)
             batch.open_before += open_by_severity({token: state})
         batch.carriers[token] = carrier
@@ -109,7 +117,9 @@ class Correlator:
         state = self.load(batch, token, event)
         trace_id = tracing.from_kafka(event.message.headers)
         for item in message["items"]:
-            emitted, decision = step_in_place(state, item, now, self.policy, key=message["key"])
+            emitted, decision = step_in_place(
+                state, item, now, self.policy, key=message["key"], touched=batch.touched[token]
+            )
             batch.events += emitted
             batch.traces.update((e.event_id, trace_id) for e in emitted if trace_id)
             metrics.INPUTS.labels(event.message.topic, str(decision.outcome)).inc()
@@ -124,22 +134,25 @@ class Correlator:
             self._scan(partition)
         due = [t for t, at in self.due.items() if 0 < at <= now and partition_of(t, self.partitions) == partition]
         for token in due:
-            batch.events += tick_in_place(self.load(batch, token, event), now, self.policy)
+            state = self.load(batch, token, event)
+            batch.events += tick_in_place(state, now, self.policy, touched=batch.touched[token])
 
     def _scan(self, partition: int) -> None:
-        for token in list(self.table.keys()):
+        for token in self.store.tokens():
             if partition_of(token, self.partitions) == partition:
-                self.due[token] = next_due(KeyState.from_json(self.table.get(token)), self.policy)
+                self.due[token] = next_due(self.store.load(token), self.policy)
         self.scanned.add(partition)
 
-    def commit_states(self, batch: Batch) -> None:
-        """Write each touched key once, as if while processing one of its own messages."""
+    def commit_states(self, batch: Batch) -> int:
+        """Write what changed of each touched key, as if while processing one of its messages."""
+        writes = 0
         for token, state in batch.states.items():
-            _current_event.set(weakref.ref(batch.carriers[token]))  # stores pick the partition from it
-            self.table[token] = state.to_json()
+            _current_event.set(weakref.ref(batch.carriers[token]))  # the changelog partition follows it
+            writes += self.store.save(token, state, batch.touched[token])
             self.due[token] = next_due(state, self.policy)
-            self.cache[token] = state
         _current_event.set(None)
+        metrics.STATE_WRITES.inc(writes)
+        return writes
 
 
 def status_changes(batch: Batch) -> list[tuple[str, str]]:
@@ -178,8 +191,25 @@ def log_events(batch: Batch) -> None:
         log.info("incident %s %s (%s, %s)", event.incident_id, event.kind, event.severity, event.service, extra=context)
 
 
+def refused_by_record(refused: list[tuple[EventT, dict, Decision]]) -> list[tuple[EventT, list[tuple[dict, Decision]]]]:
+    """The engine's refusals grouped by the record that carried them: one DLQ record each."""
+    grouped: dict[int, tuple[EventT, list[tuple[dict, Decision]]]] = {}
+    for event, item, decision in refused:
+        grouped.setdefault(id(event), (event, []))[1].append((item, decision))
+    return list(grouped.values())
+
+
 def open_by_severity(states: dict[str, KeyState]) -> Counter:
     return Counter(i.severity for s in states.values() for i in s.incidents.values() if i.status.is_open)
+
+
+class Poisoned(Exception):
+    """The engine raised on ``event``: it is dead-lettered and the batch folded without it."""
+
+    def __init__(self, event: EventT, cause: Exception) -> None:
+        super().__init__(repr(cause))
+        self.event = event
+        self.cause = cause
 
 
 def register(
@@ -189,15 +219,16 @@ def register(
     status: faust.TopicT,
     log_topic: faust.TopicT,
     dlq: faust.TopicT,
-    table: faust.Table,
+    store: StateStore,
     policy: Policy,
     partitions: int,
     *,
     batch_size: int = 500,
     batch_seconds: float = 0.02,
     tick_seconds: float = 1.0,
+    max_backoff: float = 30.0,
 ) -> Correlator:
-    correlator = Correlator(table, policy, partitions)
+    correlator = Correlator(store, policy, partitions)
 
     async def publish(batch: Batch) -> None:
         futures = [await incidents.send(key=e.incident_id, value=orjson.dumps(e.to_dict())) for e in batch.events]
@@ -205,39 +236,64 @@ def register(
         for service, value in status_changes(batch):
             body = {"service": service, "status": value, "updated_at": updated}
             futures.append(await status.send(key=service, value=orjson.dumps(body)))
-        for entry in batch.log:
-            futures.append(await log_topic.send(key=entry["fingerprint"].encode(), value=orjson.dumps(entry)))
+        for value in signal_log.records(batch.log):
+            futures.append(await log_topic.send(value=value))
         for future in futures:
             await future
-        for event, item, decision in batch.refused:
-            rejection = Rejection(Reason.UNKNOWN_INCIDENT, f"no incident {decision.incident_id} here")
-            await dead_letter(dlq, orjson.dumps(item), rejection, event)
+        for event, refused in refused_by_record(batch.refused):
+            rejections = [
+                Rejection(Reason.UNKNOWN_INCIDENT, f"no incident {d.incident_id} here", index, item)
+                for index, (item, d) in enumerate(refused)
+            ]
+            await dead_letter(dlq, orjson.dumps([item for item, _ in refused]), rejections, event)
+
+    async def publish_until_done(batch: Batch) -> None:
+        """Publish, retrying with capped backoff: the batch is acknowledged only once out."""
+        async for attempt in AsyncRetrying(
+            wait=wait_random_exponential(multiplier=0.1, max=max_backoff),
+            before_sleep=lambda state: log.warning("publish failed, retrying: %r", state.outcome.exception()),
+            reraise=True,
+        ):
+            with attempt:
+                await publish(batch)
         record_metrics(batch)
         log_events(batch)
 
-    async def fold(events: list[EventT]) -> Batch:
+    def fold_once(events: list[EventT], skipped: set[int]) -> Batch:
         batch = Batch()
         for event in events:
+            if id(event) in skipped:
+                continue
             try:
                 message = decode(event.value)
                 if message.get("type") == TICK:
                     correlator.apply_tick(batch, event, message["now"])
                 else:
                     correlator.apply_inputs(batch, event, message)
-            except Exception as exc:  # one bad record must not stop the stream
-                log.exception("correlate failed on %s@%d", event.message.partition, event.message.offset)
-                await dead_letter(dlq, event.value, Rejection(Reason.INTERNAL_ERROR, repr(exc)), event)
+            except Exception as exc:
+                raise Poisoned(event, exc) from exc
         return batch
+
+    async def fold(events: list[EventT]) -> Batch:
+        """Apply the batch; on an engine error, dead-letter that record and start over without it."""
+        skipped: set[int] = set()
+        while True:
+            try:
+                return fold_once(events, skipped)
+            except Poisoned as poisoned:
+                event = poisoned.event
+                log.error(
+                    "correlate failed on %s@%d: %r", event.message.partition, event.message.offset, poisoned.cause
+                )
+                correlator.store.forget()  # states hold part of the batch: read them again
+                skipped.add(id(event))
+                await dead_letter(dlq, event.value, Rejection(Reason.INTERNAL_ERROR, repr(poisoned.cause)), event)
 
     @app.agent(signals, name="correlate")
     async def correlate(stream: faust.StreamT) -> None:
         async for events in stream.take_events(batch_size, within=batch_seconds):
             batch = await fold(events)
-            try:
-                await publish(batch)
-            except BaseException:
-                correlator.cache.clear()  # the cached states ran ahead of what was published
-                raise
+            await publish_until_done(batch)
             correlator.commit_states(batch)
             after = open_by_severity(batch.states)
             for severity in set(batch.open_before) | set(after):

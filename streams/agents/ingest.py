@@ -1,11 +1,12 @@
 """Ingest agents: one per input topic; raw records → engine inputs, repartitioned by key.
 
-Each record is parsed with its arrival time (the Kafka record timestamp), so a replay
-parses it exactly as the live run did. One output message per (record, key token) carries
-all that record's inputs for the key: a whole Alertmanager group costs one message
-downstream. Bad input goes to the DLQ with its reason; an unexpected error on one record
-dead-letters that record and the agent goes on (an exception escaping a Faust agent would
-acknowledge the message and lose it).
+These serve producers that write to the input topics directly (the HTTP edge writes
+engine-ready inputs to ``tocsin.signals`` itself). Each record is parsed with its arrival
+time (the Kafka record timestamp), so a replay parses it exactly as the live run did.
+Inputs go out grouped by key token in size-bounded records (``streams.routing``). A
+record's refused items go to the DLQ as one record, with every reason; an unexpected error
+on one record dead-letters that record and the agent goes on (an exception escaping a
+Faust agent would acknowledge the message and lose it).
 """
 
 import logging
@@ -14,17 +15,14 @@ from collections.abc import Callable
 import faust
 from faust.types import EventT
 
-from models.command import Command
-from models.engine import correlation_key, routing_key
 from models.errors import Reason, Rejection
 from models.limits import Limits
 from models.parsers import Parsed, parse_alerts, parse_checks, parse_command, parse_reports
-from models.parsers.result import Input
 from models.policy import Policy
 from streams import tracing
-from streams.codec import encode_batch
 from streams.dlq import dead_letter
 from streams.metrics import INPUTS
+from streams.routing import send_all, signal_records
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +41,6 @@ def arrival_ms(event: EventT) -> int:
     return int(event.message.timestamp * 1000)
 
 
-def by_token(inputs: list[Input], policy: Policy) -> dict[str, tuple[str, list[Input]]]:
-    """Inputs grouped by partition token, with the correlation key each token stands for."""
-    grouped: dict[str, tuple[str, list[Input]]] = {}
-    for item in inputs:
-        key = "" if isinstance(item, Command) else correlation_key(item, policy)
-        grouped.setdefault(routing_key(item, policy), (key, []))[1].append(item)
-    return grouped
-
-
 def register(
     app: faust.App,
     kind: str,
@@ -66,16 +55,13 @@ def register(
     async def ingest_one(event: EventT) -> None:
         now = arrival_ms(event)
         parsed = parse(event.value or b"", limits, now, policy)
-        for rejection in parsed.rejections:
-            await dead_letter(dlq, event.value, rejection, event)
+        records, too_big = signal_records(parsed.inputs, now, policy)
+        refused = parsed.rejections + too_big
+        if refused:
+            await dead_letter(dlq, event.value, refused, event)
         headers = tracing.kafka_headers(tracing.from_kafka(event.message.headers))
-        futures = [
-            await signals.send(key=token, value=encode_batch(key, now, items), headers=headers)
-            for token, (key, items) in by_token(parsed.inputs, policy).items()
-        ]
-        for future in futures:
-            await future
-        INPUTS.labels(source.get_topic_name(), "parsed").inc(len(parsed.inputs))
+        await send_all(signals, records, headers)
+        INPUTS.labels(source.get_topic_name(), "parsed").inc(len(parsed.inputs) - len(too_big))
 
     @app.agent(source, name=f"ingest-{kind}")
     async def ingest(stream: faust.StreamT) -> None:

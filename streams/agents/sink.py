@@ -25,7 +25,7 @@ def register(
     source: faust.TopicT,
     dlq: faust.TopicT,
     writer: BatchWriter,
-    to_row: Callable[[dict], list],
+    to_rows: Callable[[object], list[list]],
     batch_size: int,
     batch_seconds: float,
 ) -> None:
@@ -35,7 +35,7 @@ def register(
             rows = []
             for event in batch:
                 try:
-                    rows.append(to_row(orjson.loads(event.value)))
+                    rows += to_rows(orjson.loads(event.value))
                 except Exception as exc:  # malformed record from a foreign producer
                     await dead_letter(dlq, event.value, Rejection(Reason.INVALID_VALUE, repr(exc)), event)
             await writer.write(rows)

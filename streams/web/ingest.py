@@ -1,76 +1,75 @@
 """HTTP ingest: ``POST /v1/alertmanager``, ``/v1/events``, ``/v1/checks``, ``/v1/reports``
 and ``/v1/incidents/{id}/{action}``.
 
-Each endpoint validates the body with the same parser the ingest agent uses (400 with the
-reasons when nothing in it is usable, 413 above the size cap, 401 without the configured
-bearer token), publishes it verbatim to its topic, and answers 202 only once the broker
-acknowledged it (503 when the broker refuses, so the sender retries). Items refused inside
-an otherwise good body are counted in the answer and dead-lettered by the agent.
+Each endpoint reads the whole body (up to ``Limits.max_payload_bytes``, 16 MiB by
+default), validates it with the parser the ingest agents use, and writes the engine-ready
+inputs straight to ``tocsin.signals`` — grouped by key token, in records under Kafka's
+size limit — so an accepted request costs no second parse and no extra broker hop. It
+answers 202 once the broker acknowledged every record.
+
+Status codes follow what senders do with them (Alertmanager retries 5xx and 429 and drops
+other 4xx): 400 with the reasons when nothing in the body is usable, 413 for a body over
+the cap (it can never succeed), 401 without the configured bearer token, 429 with
+``Retry-After`` while too many bytes are being processed, 503 with ``Retry-After`` when
+the broker does not take the records. Items refused inside an otherwise good body are
+listed in the answer and dead-lettered once for the request.
 """
 
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import faust
 import orjson
 from faust.web import Request, Response, View
 
-from models.command import Command
-from models.engine import routing_key
 from models.limits import Limits
 from models.parsers import Parsed
 from models.policy import Policy
 from streams import tracing
 from streams.agents.ingest import PARSERS
+from streams.dlq import dead_letter
+from streams.metrics import HTTP_OVERLOADED, INPUTS
+from streams.routing import send_all, signal_records
 from streams.web.auth import authorized
 from streams.web.body import BodyTooLarge, read_capped
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Endpoint:
-    path: str
-    kind: str  # a key of streams.agents.ingest.PARSERS
-    topic: faust.TopicT
-    partition_key: Callable[[Parsed, Policy], str]
+RETRY_AFTER_SECONDS = "1"
 
 
-def alert_key(parsed: Parsed, policy: Policy) -> str:
-    """Keep one Alertmanager group (or one correlation key) in order: same key, same partition."""
-    return parsed.group_key or routing_key(parsed.inputs[0], policy)
+@dataclass
+class Admission:
+    """Bytes of request bodies being processed at once; above ``limit`` new ones get 429."""
+
+    limit: int
+    in_flight: int = 0
+
+    def admit(self, size: int) -> bool:
+        if self.in_flight and self.in_flight + size > self.limit:
+            return False
+        self.in_flight += size
+        return True
+
+    def release(self, size: int) -> None:
+        self.in_flight -= size
 
 
-def check_key(parsed: Parsed, policy: Policy) -> str:
-    return parsed.inputs[0].check_id
+@dataclass
+class Edge:
+    """What every ingest endpoint shares: where inputs go, the limits, the policy, auth."""
 
+    signals: faust.TopicT
+    dlq: faust.TopicT
+    limits: Limits
+    policy: Policy
+    token: str
+    admission: Admission = field(init=False)
 
-def report_key(parsed: Parsed, policy: Policy) -> str:
-    return parsed.inputs[0].service
-
-
-async def publish(view: View, request: Request, topic: faust.TopicT, key: str, body: bytes, parsed: Parsed) -> Response:
-    trace_id = tracing.from_http(request.headers)
-    context = {"trace_id": trace_id, "topic": topic.get_topic_name()}
-    try:
-        metadata = await (await topic.send(key=key.encode(), value=body, headers=tracing.kafka_headers(trace_id)))
-    except Exception as exc:  # the broker did not take it: tell the sender to retry
-        log.warning("publish failed: %r", exc, extra=context)
-        return view.json({"error": "broker unavailable, retry", "trace_id": trace_id}, status=503)
-    log.debug("accepted %d inputs", len(parsed.inputs), extra=context)
-    return view.json(
-        {
-            "accepted": len(parsed.inputs),
-            "rejected": len(parsed.rejections),
-            "rejections": [r.to_dict() for r in parsed.rejections],
-            "partition": metadata.partition,
-            "offset": metadata.offset,
-            "trace_id": trace_id,
-        },
-        status=202,
-    )
+    def __post_init__(self) -> None:
+        self.admission = Admission(4 * self.limits.max_payload_bytes)
 
 
 class Refused(Exception):
@@ -81,65 +80,123 @@ class Refused(Exception):
         self.response = response
 
 
-async def validated(
-    view: View, request: Request, kind: str, limits: Limits, policy: Policy, token: str, body: bytes | None = None
-) -> tuple[bytes, Parsed]:
-    """The body and its parse; raises ``Refused`` with the error response instead."""
-    if not authorized(request, token):
+def _retry_later(view: View, error: str, status: int, trace_id: str = "") -> Response:
+    response = view.json({"error": error, "trace_id": trace_id}, status=status)
+    response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
+async def read_body(view: View, request: Request, edge: Edge) -> bytearray:
+    if not authorized(request, edge.token):
         raise Refused(view.json({"error": "missing or wrong bearer token"}, status=401))
-    if body is None:
-        try:
-            body = await read_capped(request, limits.max_payload_bytes)
-        except BodyTooLarge as exc:
-            too_large = {"error": "payload too large", "bytes": exc.args[0], "limit": limits.max_payload_bytes}
-            raise Refused(view.json(too_large, status=413)) from None
-    parsed = PARSERS[kind](body, limits, int(time.time() * 1000), policy)
+    try:
+        return await read_capped(request, edge.limits.max_payload_bytes)
+    except BodyTooLarge as exc:
+        limit = edge.limits.max_payload_bytes
+        raise Refused(
+            view.json({"error": "payload too large", "bytes": exc.args[0], "limit": limit}, status=413)
+        ) from None
+
+
+def parse_body(view: View, kind: str, body: bytes, edge: Edge, now: int) -> Parsed:
+    parsed = PARSERS[kind](body, edge.limits, now, edge.policy)
     if not parsed.inputs:
-        reasons = [r.to_dict() for r in parsed.rejections] or [{"reason": "no_inputs"}]
+        reasons = [r.to_dict() for r in parsed.rejections[:100]] or [{"reason": "no_inputs"}]
         raise Refused(view.json({"error": "nothing usable in the body", "rejections": reasons}, status=400))
-    return body, parsed
+    return parsed
 
 
-def register_endpoint(app: faust.App, endpoint: Endpoint, limits: Limits, policy: Policy, token: str) -> None:
+async def accept(view: View, request: Request, kind: str, body: bytes, edge: Edge) -> Response:
+    """Parse, publish to the signals topic, dead-letter refused items; the HTTP answer."""
+    now = int(time.time() * 1000)
+    trace_id = tracing.from_http(request.headers)
+    parsed = parse_body(view, kind, body, edge, now)
+    records, too_big = signal_records(parsed.inputs, now, edge.policy)
+    refused = parsed.rejections + too_big
+    source = f"http:{request.path}"
+    context = {"trace_id": trace_id, "source_topic": source, "remote": request.remote}
+    try:
+        if refused:
+            await dead_letter(edge.dlq, body, refused, source=source, trace_id=trace_id)
+        await send_all(edge.signals, records, tracing.kafka_headers(trace_id))
+    except Exception as exc:  # the broker did not take it: tell the sender to retry
+        log.warning("publish failed: %r", exc, extra=context)
+        return _retry_later(view, "broker unavailable, retry", 503, trace_id)
+    accepted = len(parsed.inputs) - len(too_big)
+    INPUTS.labels(source, "parsed").inc(accepted)
+    log.debug("accepted %d inputs in %d records", accepted, len(records), extra=context)
+    return view.json(
+        {
+            "accepted": accepted,
+            "rejected": len(refused),
+            "rejections": [r.to_dict() for r in refused[:100]],
+            "records": len(records),
+            "trace_id": trace_id,
+        },
+        status=202,
+    )
+
+
+async def handle(view: View, request: Request, kind: str, edge: Edge, body_of: Callable | None = None) -> Response:
+    """Admission, body, parse, publish — one code path for every ingest endpoint."""
+    size = request.content_length or 0
+    if not edge.admission.admit(size):
+        HTTP_OVERLOADED.inc()
+        return _retry_later(view, "busy, retry", 429)
+    try:
+        body = await read_body(view, request, edge)
+        if body_of is not None:
+            body = body_of(body)
+        return await accept(view, request, kind, body, edge)
+    except Refused as refused:
+        return refused.response
+    finally:
+        edge.admission.release(size)
+
+
+def register_endpoint(app: faust.App, path: str, kind: str, edge: Edge) -> None:
     class Ingest(View):
         async def post(self, request: Request) -> Response:
-            try:
-                body, parsed = await validated(self, request, endpoint.kind, limits, policy, token)
-            except Refused as refused:
-                return refused.response
-            return await publish(self, request, endpoint.topic, endpoint.partition_key(parsed, policy), body, parsed)
+            return await handle(self, request, kind, edge)
 
-    Ingest.__name__ = f"Ingest_{endpoint.kind}_{endpoint.path.rsplit('/', 1)[-1]}"
-    app.page(endpoint.path)(Ingest)
+    Ingest.__name__ = f"Ingest_{kind}_{path.rsplit('/', 1)[-1]}"
+    app.page(path)(Ingest)
 
 
-def register_commands(app: faust.App, topic: faust.TopicT, limits: Limits, policy: Policy, token: str) -> None:
+def command_body(given: bytes, incident_id: str, action: str) -> bytes:
+    """The command as the commands parser reads it: the body's fields plus the URL's."""
+    try:
+        fields = orjson.loads(given) if given.strip() else {}
+    except orjson.JSONDecodeError:
+        fields = None
+    if not isinstance(fields, dict):
+        raise Refused(Response())  # replaced by the caller with a 400
+    return orjson.dumps({**fields, "action": action, "incident_id": incident_id})
+
+
+def register_commands(app: faust.App, edge: Edge) -> None:
     @app.page("/v1/incidents/{incident_id}/{action}")
     class IncidentCommand(View):
         async def post(self, request: Request, incident_id: str, action: str) -> Response:
-            try:
-                given = await read_capped(request, limits.max_payload_bytes)
-                fields = orjson.loads(given) if given.strip() else {}
-            except (BodyTooLarge, orjson.JSONDecodeError):
-                return self.json({"error": "body must be a JSON object under the size cap"}, status=400)
-            if not isinstance(fields, dict):
-                return self.json({"error": "body must be a JSON object"}, status=400)
-            body = orjson.dumps({**fields, "action": action, "incident_id": incident_id})
-            try:
-                body, parsed = await validated(self, request, "commands", limits, policy, token, body=body)
-            except Refused as refused:
-                return refused.response
-            command: Command = parsed.inputs[0]
-            return await publish(self, request, topic, command.incident_id, body, parsed)
+            def body_of(given: bytes) -> bytes:
+                try:
+                    return command_body(given, incident_id, action)
+                except Refused:
+                    raise Refused(self.json({"error": "body must be a JSON object"}, status=400)) from None
+
+            return await handle(self, request, "commands", edge, body_of)
 
 
-def register(app: faust.App, topics: dict[str, faust.TopicT], limits: Limits, policy: Policy, token: str) -> None:
-    endpoints = [
-        Endpoint("/v1/alertmanager", "alerts", topics["alerts"], alert_key),
-        Endpoint("/v1/events", "alerts", topics["alerts"], alert_key),
-        Endpoint("/v1/checks", "checks", topics["checks"], check_key),
-        Endpoint("/v1/reports", "reports", topics["reports"], report_key),
-    ]
-    for endpoint in endpoints:
-        register_endpoint(app, endpoint, limits, policy, token)
-    register_commands(app, topics["commands"], limits, policy, token)
+def register(
+    app: faust.App, signals: faust.TopicT, dlq: faust.TopicT, limits: Limits, policy: Policy, token: str
+) -> Edge:
+    edge = Edge(signals, dlq, limits, policy, token)
+    for path, kind in (
+        ("/v1/alertmanager", "alerts"),
+        ("/v1/events", "alerts"),
+        ("/v1/checks", "checks"),
+        ("/v1/reports", "reports"),
+    ):
+        register_endpoint(app, path, kind, edge)
+    register_commands(app, edge)
+    return edge

@@ -146,7 +146,12 @@ def test_bad_http_input_answers_clearly(settings: Settings, clickhouse) -> None:
             assert [r["kind"] for r in rows] == ["opened"]
             dead = await read_topic(settings.bootstrap_servers, TopicNames(settings.topic_prefix).dlq, 1)
             headers = {k: v.decode() for k, v in dead[0].headers}
-            assert (headers["reason"], headers["index"]) == ("bad_timestamp", "0")
+            assert orjson.loads(headers["rejections"])["items"] == {"bad_timestamp": "0"}
+            assert (headers["reason"], headers["content"], headers["source"]) == (
+                "bad_timestamp",
+                "record",
+                "http:/v1/alertmanager",
+            )
             assert dead[0].value == mixed
 
     asyncio.run(scenario())

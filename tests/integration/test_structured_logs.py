@@ -43,7 +43,7 @@ def test_trace_id_follows_an_input_to_the_dlq_and_the_incident_log(settings: Set
                 "kind": "opened",
             }
             rejected = [r for r in caplog.records if getattr(r, "reason", "") == "bad_timestamp"]
-            assert rejected and rejected[0].trace_id == TRACE and rejected[0].source_topic == names.alerts
+            assert rejected and rejected[0].trace_id == TRACE and rejected[0].source_topic == "http:/v1/alertmanager"
 
             _, answer = await post(f"{settings.base_url}/v1/alertmanager", webhook(good))
             assert len(answer["trace_id"]) == 32 and answer["trace_id"] != TRACE  # a new id when none is given
