@@ -9,6 +9,9 @@ from models.policy import Policy
 from models.sla import RESOLUTION, RESPONSE, deadlines
 from models.state import KeyState
 
+ANNOUNCE_ALL = 100
+ANNOUNCE_EVERY = 1000
+
 
 @dataclass(slots=True)
 class Context:
@@ -56,5 +59,26 @@ class Context:
                 response_deadline=due.get(RESPONSE, 0),
                 resolution_deadline=due.get(RESOLUTION, 0),
                 details=dict(details or {}),
+                signal_count=len(incident.members),
             )
         )
+
+    def announce(
+        self,
+        incident: Incident,
+        kind: EventKind,
+        at: int,
+        changed: int,
+        *,
+        fingerprint: str,
+        details: dict | None = None,
+    ) -> None:
+        """Emit a per-signal event (``signal_added``/``signal_resolved``) — for every one of an
+        incident's first ``ANNOUNCE_ALL`` signals, then for every ``ANNOUNCE_EVERY``-th change
+        only (``changed`` counts them), with the count in ``details``. A 100,000-alert outage
+        is a readable timeline of a few hundred events, not 100,000; every signal is still
+        counted (``signal_count``) and logged in ``tocsin.signals``."""
+        if len(incident.members) > ANNOUNCE_ALL and changed % ANNOUNCE_EVERY:
+            return
+        extra = {} if len(incident.members) <= ANNOUNCE_ALL else {"summarized": str(ANNOUNCE_EVERY)}
+        self.emit(incident, kind, at, fingerprint=fingerprint, details={**(details or {}), **extra})

@@ -66,6 +66,7 @@ class LifecycleEvent:
     response_deadline: int = 0
     resolution_deadline: int = 0
     details: dict[str, str] = field(default_factory=dict)
+    signal_count: int = 0  # distinct signals the incident holds (``fingerprints`` lists the first 100)
 
     def to_dict(self) -> dict:
         """The published form: RFC 3339 times (0 → null), stable field names."""
@@ -83,6 +84,7 @@ class LifecycleEvent:
             "title": self.title,
             "reasons": list(self.reasons),
             "fingerprints": list(self.fingerprints),
+            "signal_count": self.signal_count,
             "fingerprint": self.fingerprint,
             "actor": self.actor,
             "runbook_url": self.runbook_url,

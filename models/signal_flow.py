@@ -129,7 +129,7 @@ def _on_firing(ctx: Context, signal: Signal, state: SignalState, incident: Incid
         if target.status is IncidentStatus.RESOLVED:
             reopen(ctx, target, max(signal.at, target.resolved_at), fingerprint=fp)
         else:
-            ctx.emit(target, EventKind.SIGNAL_ADDED, signal.at, fingerprint=fp)
+            ctx.announce(target, EventKind.SIGNAL_ADDED, signal.at, len(target.members), fingerprint=fp)
         return _joined(ctx, target, signal)
     return _gate_or_open(ctx, signal)
 
@@ -141,8 +141,10 @@ def _refire(ctx: Context, incident: Incident, signal: Signal, state: SignalState
     if incident.status is IncidentStatus.RESOLVED:
         reopen(ctx, incident, max(signal.at, incident.resolved_at), fingerprint=signal.fingerprint)
     elif not was_firing and not state.flap.flapping:
-        ctx.emit(
-            incident, EventKind.SIGNAL_ADDED, signal.at, fingerprint=signal.fingerprint, details={"reactivated": "true"}
+        firing = sum(incident.tally.failing.values())
+        details = {"reactivated": "true"}
+        ctx.announce(
+            incident, EventKind.SIGNAL_ADDED, signal.at, firing, fingerprint=signal.fingerprint, details=details
         )
     return _joined(ctx, incident, signal)
 
@@ -236,7 +238,8 @@ def _on_resolved(ctx: Context, signal: Signal, state: SignalState, incident: Inc
     end_member(ctx, incident, fp, signal.at)
     if state.flap.flapping or not incident.status.is_open:
         return decision
-    ctx.emit(incident, EventKind.SIGNAL_RESOLVED, signal.at, fingerprint=fp)
+    ended = len(incident.members) - sum(incident.tally.failing.values())
+    ctx.announce(incident, EventKind.SIGNAL_RESOLVED, signal.at, ended, fingerprint=fp)
     reclassify(ctx, incident, signal.at, fp)
     maybe_auto_resolve(ctx, incident, fp, signal.at)
     return decision

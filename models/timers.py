@@ -53,7 +53,8 @@ def _expire_stale(ctx: Context, incident: Incident) -> None:
         end = max(end, member.starts_at)
         known.status, known.ends_at = str(SignalStatus.RESOLVED), end
         end_member(ctx, incident, fp, end)
-        ctx.emit(incident, EventKind.SIGNAL_RESOLVED, end, fingerprint=fp, details={"stale": "true"})
+        ended = len(incident.members) - sum(incident.tally.failing.values())
+        ctx.announce(incident, EventKind.SIGNAL_RESOLVED, end, ended, fingerprint=fp, details={"stale": "true"})
         reclassify(ctx, incident, end, fp)
         maybe_auto_resolve(ctx, incident, fp, end)
 

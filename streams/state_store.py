@@ -98,6 +98,18 @@ def _index(state: KeyState, buckets: int) -> list[set[str]]:
     return index
 
 
+def _decoded(raw: object) -> dict:
+    """A stored record as a dict (Faust's recovery may hand back the value already decoded)."""
+    if isinstance(raw, dict):
+        return raw
+    if not raw:
+        return {}
+    value = orjson.loads(raw)
+    if not isinstance(value, dict):
+        raise TypeError(f"stored state is a {type(value).__name__}: {repr(raw)[:200]}")
+    return value
+
+
 def _assemble(head: dict, parts: list[dict]) -> KeyState:
     """A split state from its head and buckets, signals and members in their original order."""
     state = KeyState.from_dict(head)
@@ -144,15 +156,16 @@ class StateStore:
 
     def _read(self, token: str) -> Stored:
         raw = self.table.get(token)
-        if not raw:
+        head = _decoded(raw)
+        if not head:
             return Stored(KeyState())
-        head = orjson.loads(raw)
+        written = raw if isinstance(raw, bytes) else b""  # unknown bytes: the next save rewrites the head
         buckets = int(head.pop("buckets", 0) or 0)
         if not buckets:
-            return Stored(KeyState.from_json(head), bytes(raw))
-        parts = [orjson.loads(self.table.get(bucket_key(token, i)) or b'{"s":{},"m":{}}') for i in range(buckets)]
+            return Stored(KeyState.from_dict(head), written)
+        parts = [_decoded(self.table.get(bucket_key(token, i))) or {"s": {}, "m": {}} for i in range(buckets)]
         state = _assemble(head, parts)
-        return Stored(state, bytes(raw), buckets, _index(state, buckets))
+        return Stored(state, written, buckets, _index(state, buckets))
 
     def _remember(self, token: str, stored: Stored) -> None:
         self.cache[token] = stored

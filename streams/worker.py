@@ -1,12 +1,17 @@
 """Running the Faust app: blocking under signals (``tocsin up``) or inside a running loop (tests)."""
 
 import asyncio
-import contextlib
+import logging
 import signal
 
 import faust
 
 from streams.drain import drain
+
+log = logging.getLogger(__name__)
+
+#: Exit status after a crash (EX_SOFTWARE): a supervisor set to restart on failure restarts it.
+EXIT_CRASHED = 70
 
 
 class QuietWorker(faust.Worker):
@@ -72,5 +77,12 @@ def run_blocking(app: faust.App, loop: asyncio.AbstractEventLoop, drain_topics: 
     worker = DrainingWorker(
         app, drain_topics=drain_topics, drain_timeout=drain_timeout, override_logging=False, loop=loop
     )
-    with contextlib.suppress(SystemExit):
+    code: int | str | None = 0
+    try:
         worker.execute_from_commandline()
+    except SystemExit as exc:
+        code = exc.code
+    crash = worker.crash_reason or app.crash_reason
+    if crash is not None or code:
+        log.critical("tocsin stopped after a crash: %r", crash or f"exit status {code}")
+        raise SystemExit(code if isinstance(code, int) and code else EXIT_CRASHED)

@@ -3,7 +3,8 @@
 Files use ``{db}`` for the database name so one ClickHouse can host several tocsin
 databases (tests use a fresh one each). Applied versions are recorded in
 ``{db}.schema_migrations``; statements are idempotent (``IF NOT EXISTS``) so a crash
-between applying and recording is harmless.
+between applying and recording is harmless. Views hold no data: ``views/*.sql`` are
+replaced on every run, so a changed view reaches every existing database.
 """
 
 import re
@@ -30,6 +31,12 @@ def _statements(sql: str) -> list[str]:
     return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
 
 
+def view_files() -> list[tuple[str, str]]:
+    """(file name, SQL) of every view: not versioned, replaced on every migrate."""
+    folder = resources.files("sinks.clickhouse").joinpath("views")
+    return sorted((entry.name, entry.read_text()) for entry in folder.iterdir() if entry.name.endswith(".sql"))
+
+
 def migrate(client: Client, database: str, signals_ttl_days: int | None = None) -> list[str]:
     """Apply pending migrations to ``database``; return the names applied now.
 
@@ -53,6 +60,9 @@ def migrate(client: Client, database: str, signals_ttl_days: int | None = None) 
             client.command(statement)
         client.insert(f"{database}.schema_migrations", [[version, name]], column_names=["version", "name"])
         applied.append(name)
+    for _, sql in view_files():
+        for statement in _statements(sql.replace("{db}", database)):
+            client.command(statement)
     if signals_ttl_days:
         client.command(
             f"ALTER TABLE {database}.signals MODIFY TTL toDateTime(received_at) + INTERVAL {int(signals_ttl_days)} DAY",

@@ -47,6 +47,7 @@ COLUMNS = (
     "schema_version",
     "response_deadline",
     "resolution_deadline",
+    "signal_count",
 )
 
 
@@ -88,6 +89,7 @@ def to_row(event: dict) -> list:
         int(event["schema"]),
         _time(event.get("response_deadline")),
         _time(event.get("resolution_deadline")),
+        int(event.get("signal_count") or len(event["fingerprints"])),
     ]
 
 
