@@ -3,11 +3,13 @@
 A key with few signals is one record, the ``KeyState`` as JSON. A key with many — a large
 outage, 100,000 alerts for one service — would be one record of megabytes, over Kafka's
 message limit, and rewritten whole for every batch. Past ``split_at`` signals the state is
-stored as a head record (incidents without their members, checks, pending) plus buckets
-(``token\\x1f<i>``) that each hold the signals and memberships of the fingerprints hashing to
-them, about ``per_bucket`` each. A batch rewrites the head if its bytes changed and the
-buckets of the fingerprints the engine touched (``Context.touched``) — nothing for an
-exact duplicate.
+stored as a head record (incidents without their members, checks, pending, the bucket
+ids) plus buckets (``token\\x1f<id>``) of up to ``per_bucket`` fingerprints each, holding
+their signals and memberships. New fingerprints fill the newest bucket, so a storm of new
+alerts rewrites one or two buckets per batch, not the whole key. A batch rewrites the head
+if its bytes changed and the buckets of the fingerprints the engine touched
+(``Context.touched``) — nothing for an exact duplicate. Buckets emptied by retention are
+deleted; when deletions leave them sparse the key is laid out afresh.
 
 Every record of a key is written while one of that key's own signals-topic messages is the
 current event, so all of them land on the changelog partition of the key's partition and
@@ -17,7 +19,6 @@ state iterates exactly as the live one did (events stay byte-identical across re
 Recently used states stay decoded in a bounded cache; the table is the truth.
 """
 
-import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -39,21 +40,21 @@ def is_head(key: str) -> bool:
     return SEPARATOR not in key
 
 
-def bucket_of(fp: str, buckets: int) -> int:
-    return zlib.crc32(fp.encode()) % buckets
-
-
 @dataclass
 class Stored:
     """What the table holds for one key, decoded: the state and how it was laid out."""
 
     state: KeyState
     head: bytes = b""
-    buckets: int = 0  # 0: the whole state is the head record
-    index: list[set[str]] = field(default_factory=list)  # bucket → its fingerprints
+    buckets: dict[int, set[str]] = field(default_factory=dict)  # bucket id → its fingerprints; {}: one record
+    where: dict[str, int] = field(default_factory=dict)  # fingerprint → bucket id
+
+    @property
+    def split(self) -> bool:
+        return bool(self.buckets)
 
 
-def _head_bytes(state: KeyState, buckets: int) -> bytes:
+def _head_bytes(state: KeyState, buckets: list[int]) -> bytes:
     """The head record: the whole state, or (split) the state without signals and members."""
     if not buckets:
         return orjson.dumps(state)
@@ -67,7 +68,7 @@ def _head_bytes(state: KeyState, buckets: int) -> bytes:
         state.signals = signals
         for incident_id, held in members.items():
             state.incidents[incident_id].members = held
-    return raw[:-1] + b',"buckets":' + str(buckets).encode() + b"}"
+    return raw[:-1] + b',"buckets":' + orjson.dumps(buckets) + b"}"
 
 
 def _present(state: KeyState, fp: str) -> bool:
@@ -84,18 +85,12 @@ def _bucket_bytes(state: KeyState, fps: set[str]) -> bytes:
     return orjson.dumps({"s": signals, "m": members})
 
 
-def _all_fingerprints(state: KeyState) -> set[str]:
-    fps = set(state.signals)
+def _in_order(state: KeyState) -> list[str]:
+    """Every fingerprint the state holds, signals in their recorded order first."""
+    fps = dict.fromkeys(state.signals)
     for incident in state.incidents.values():
-        fps.update(incident.members)
-    return fps
-
-
-def _index(state: KeyState, buckets: int) -> list[set[str]]:
-    index: list[set[str]] = [set() for _ in range(buckets)]
-    for fp in _all_fingerprints(state):
-        index[bucket_of(fp, buckets)].add(fp)
-    return index
+        fps.update(dict.fromkeys(incident.members))
+    return list(fps)
 
 
 def _decoded(raw: object) -> dict:
@@ -160,12 +155,13 @@ class StateStore:
         if not head:
             return Stored(KeyState())
         written = raw if isinstance(raw, bytes) else b""  # unknown bytes: the next save rewrites the head
-        buckets = int(head.pop("buckets", 0) or 0)
-        if not buckets:
+        ids = head.pop("buckets", None) or []
+        if not ids:
             return Stored(KeyState.from_dict(head), written)
-        parts = [_decoded(self.table.get(bucket_key(token, i))) or {"s": {}, "m": {}} for i in range(buckets)]
-        state = _assemble(head, parts)
-        return Stored(state, written, buckets, _index(state, buckets))
+        parts = {i: _decoded(self.table.get(bucket_key(token, i))) or {"s": {}, "m": {}} for i in ids}
+        state = _assemble(head, list(parts.values()))
+        buckets = {i: {*part["s"], *(fp for held in part["m"].values() for fp in held)} for i, part in parts.items()}
+        return Stored(state, written, buckets, {fp: i for i, fps in buckets.items() for fp in fps})
 
     def _remember(self, token: str, stored: Stored) -> None:
         self.cache[token] = stored
@@ -179,42 +175,54 @@ class StateStore:
         Call it while a message of ``token``'s partition is the current event.
         """
         stored = self.cache.get(token) or self._read(token)
-        buckets = self._layout(len(state.signals), stored.buckets)
+        signals = len(state.signals)
         writes: dict[str, bytes | None] = {}
-        if buckets != stored.buckets:
-            writes.update(self._relayout(token, state, stored.buckets, buckets))
-            index = _index(state, buckets) if buckets else []
-        else:
-            index = stored.index
-            dirty: set[int] = set()
-            for fp in touched if buckets else ():
-                bucket = bucket_of(fp, buckets)
-                (index[bucket].add if _present(state, fp) else index[bucket].discard)(fp)
-                dirty.add(bucket)
-            for bucket in sorted(dirty):
-                writes[bucket_key(token, bucket)] = _bucket_bytes(state, index[bucket])
-        head = _head_bytes(state, buckets)
+        if stored.split and signals <= self.split_at // 2:
+            writes.update({bucket_key(token, i): None for i in stored.buckets})
+            stored = Stored(state, stored.head)
+        elif stored.split and len(stored.buckets) <= 2 * (signals // self.per_bucket + 1):
+            writes.update(self._update(token, state, stored, touched))
+        elif stored.split or signals > self.split_at:  # split now, or compact sparse buckets
+            writes.update({bucket_key(token, i): None for i in stored.buckets})
+            stored = Stored(state, stored.head)
+            writes.update(self._update(token, state, stored, set(_in_order(state))))
+        stored.state = state
+        head = _head_bytes(state, sorted(stored.buckets))
         if head != stored.head:
             writes[token] = head
+            stored.head = head
         for key, value in writes.items():
-            if value is None:
-                del self.table[key]
-            else:
+            if value is not None:
                 self.table[key] = value
-        self._remember(token, Stored(state, head, buckets, index))
+            elif key in self.table:
+                del self.table[key]
+        self._remember(token, stored)
         return len(writes)
 
-    def _layout(self, signals: int, buckets: int) -> int:
-        """Buckets for a key of ``signals`` signals: none while small, doubling as it grows."""
-        if signals <= (self.split_at // 2 if buckets else self.split_at):
-            return 0
-        wanted = max(1, buckets)
-        while signals > wanted * self.per_bucket * 2:
-            wanted *= 2
-        return wanted
-
-    def _relayout(self, token: str, state: KeyState, old: int, new: int) -> dict[str, bytes | None]:
-        writes: dict[str, bytes | None] = {bucket_key(token, i): None for i in range(new, old)}
-        for bucket, fps in enumerate(_index(state, new) if new else []):
-            writes[bucket_key(token, bucket)] = _bucket_bytes(state, fps)
+    def _update(self, token: str, state: KeyState, stored: Stored, touched: set[str]) -> dict[str, bytes | None]:
+        """Move touched fingerprints in or out of their buckets; new ones fill the newest bucket."""
+        dirty: set[int] = set()
+        newest = max(stored.buckets, default=-1)
+        for fp in touched:
+            present = _present(state, fp)
+            bucket = stored.where.get(fp)
+            if bucket is None and present:
+                if newest < 0 or len(stored.buckets[newest]) >= self.per_bucket:
+                    newest += 1
+                    stored.buckets[newest] = set()
+                bucket = stored.where[fp] = newest
+                stored.buckets[bucket].add(fp)
+            elif bucket is not None and not present:
+                stored.buckets[bucket].discard(fp)
+                del stored.where[fp]
+            if bucket is not None:
+                dirty.add(bucket)
+        writes: dict[str, bytes | None] = {}
+        for bucket in sorted(dirty):
+            fps = stored.buckets[bucket]
+            if fps:
+                writes[bucket_key(token, bucket)] = _bucket_bytes(state, fps)
+            else:
+                del stored.buckets[bucket]
+                writes[bucket_key(token, bucket)] = None
         return writes
