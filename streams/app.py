@@ -5,11 +5,12 @@ import faust
 from sinks.clickhouse.writer import SIGNAL_COLUMNS, BatchWriter, EventWriter, signal_rows, to_row
 from streams import stall_guard
 from streams.agents import correlate, ingest, sink
+from streams.outcomes import Outcomes
 from streams.settings import Settings
 from streams.state_store import StateStore
 from streams.topics import TopicNames
 from streams.transport import consumer_url
-from streams.web import health
+from streams.web import engine_state, health
 from streams.web import incidents as incidents_api
 from streams.web import ingest as ingest_api
 
@@ -60,6 +61,8 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
     incidents, status, dlq = raw_topic(names.incidents), raw_topic(names.service_status), raw_topic(names.dlq)
     log_topic = raw_topic(names.signal_log)
     table = correlate.incident_table(app, settings.partitions)
+    outcomes = Outcomes()
+    store = StateStore(table, cache_keys=settings.state_cache_keys)
 
     for kind, topic in topics.items():
         ingest.register(app, kind, topic, signals, dlq, settings.limits, settings.policy)
@@ -70,18 +73,19 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
         status,
         log_topic,
         dlq,
-        StateStore(table, cache_keys=settings.state_cache_keys),
+        store,
         settings.policy,
         settings.partitions,
         batch_size=settings.correlate_batch_size,
         batch_seconds=settings.correlate_batch_seconds,
         tick_seconds=settings.tick_seconds,
+        outcomes=outcomes,
     )
     batching = (settings.sink_batch_size, settings.sink_batch_seconds)
     sink.register(app, "sink", incidents, dlq, writer, lambda event: [to_row(event)], *batching)
     signals_writer = BatchWriter(writer.client, f"{settings.database}.signals", SIGNAL_COLUMNS, writer.max_backoff)
     sink.register(app, "sink-signals", log_topic, dlq, signals_writer, signal_rows, *batching)
-    ingest_api.register(app, signals, dlq, settings.limits, settings.policy, settings.api_token)
+    ingest_api.register(app, signals, dlq, settings.limits, settings.policy, settings.api_token, outcomes)
     incidents_api.register(app, writer.client, settings.database, settings.policy, settings.api_token)
     sink_writers = {names.incidents: writer, names.signal_log: signals_writer}
     stall_guard.register(
@@ -91,5 +95,6 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
         exit_when_stuck=settings.exit_when_stuck,
         interval=settings.stall_check_seconds,
     )
+    engine_state.register(app, store, settings.api_token)
     health.register(app)
     return app

@@ -60,7 +60,10 @@ def up(demo: bool, **flags: object) -> None:
     """Run everything: broker and ClickHouse (embedded unless given), worker, HTTP."""
     from streams.up import run_up
 
-    run_up(settings_from(**flags, demo=demo or None))
+    settings = settings_from(**flags, demo=demo or None)
+    if not flags.get("store") and "TOCSIN_STORE" not in os.environ:
+        settings = settings.with_(store="rocksdb://")  # incidents outlive a restart
+    run_up(settings)
 
 
 @main.command()
@@ -116,15 +119,23 @@ def command_options(function: object) -> object:
     return function
 
 
+EX_TEMPFAIL = 75
+
+
 def _act(action: str, incident_id: str, actor: str, url: str, token: str | None, **fields: object) -> None:
     from streams.client import post_json
 
     body = {"actor": actor, **{k: v for k, v in fields.items() if v}}
     status, answer = post_json(f"{url}/v1/incidents/{incident_id}/{action}", body, token)
-    if status != 202:
-        click.echo(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode(), err=True)
-        sys.exit(1)
-    click.echo(f"{action}: accepted for {incident_id}")
+    if status == 200:
+        kinds = ", ".join(e["kind"] for e in answer["events"]) or "no change"
+        click.echo(f"{action} {incident_id}: {answer['outcome']} ({kinds})")
+        return
+    if status == 202:  # published, but the engine did not answer in time (it runs elsewhere or is busy)
+        click.echo(f"{action} {incident_id}: accepted, outcome not known yet", err=True)
+        sys.exit(EX_TEMPFAIL)
+    click.echo(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode(), err=True)
+    sys.exit(1)
 
 
 @main.command()

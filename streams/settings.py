@@ -13,13 +13,14 @@ then passed down as plain values.
 | `TOCSIN_PARTITIONS` | `--partitions` | `4` | partitions of topics tocsin creates |
 | `TOCSIN_POLICY` | `--policy` | built in | YAML policy file (see `tocsin policy`) |
 | `TOCSIN_API_TOKEN` | — | none | bearer token required by the HTTP API |
-| `TOCSIN_STORE` | `--store` | `memory://` (`up`), `rocksdb://` (`worker`) | Faust table store |
+| `TOCSIN_STORE` | `--store` | `rocksdb://` (`up`, `worker`) | Faust table store (`memory://` forgets on restart) |
 | `TOCSIN_APP_ID` | `--app-id` | `tocsin` | consumer group and table namespace |
 | `TOCSIN_SINK_BATCH_SIZE` / `TOCSIN_SINK_BATCH_SECONDS` | — | `1000` / `0.2` | ClickHouse batch bounds |
 | `TOCSIN_STATE_CACHE_KEYS` | — | `20000` | decoded key states kept in memory (the table holds all) |
 | `TOCSIN_SIGNALS_TTL_DAYS` | — | `30` | how long ClickHouse keeps the `signals` log |
 | `TOCSIN_LOG_FORMAT` | `--log-format` | `auto` | `json`, `text`, or `auto`: text on a terminal, JSON lines otherwise |
 | `TOCSIN_LOG_LEVEL` | `--log-level` | `info` | `debug`, `info`, `warning`, `error` |
+| `TOCSIN_ADOPT_LOCAL_STATE` | — | off (on for `up`) | keep local state when the broker lost its changelog |
 | `TOCSIN_FAST_GROUP_JOIN` | — | off (on for `up`) | 6 s session/rebalance timeouts: quick joins, quick failover |
 """
 
@@ -71,6 +72,8 @@ class Settings:
     demo: bool = False  # `tocsin up --demo`: replay the newcomer scenario once running
     log_format: str = "auto"
     log_level: str = "info"
+    embedded_broker: bool = False  # `tocsin up` started the broker: it is new, its topics empty
+    adopt_local_state: bool = False  # keep the local state store when the broker lost its changelog
     exit_when_stuck: bool = False  # the CLI's workers exit (status 75) for a supervisor to restart them
 
     def __post_init__(self) -> None:
@@ -122,6 +125,7 @@ _ENV = {
     "sink_batch_seconds": "TOCSIN_SINK_BATCH_SECONDS",
     "log_format": "TOCSIN_LOG_FORMAT",
     "log_level": "TOCSIN_LOG_LEVEL",
+    "adopt_local_state": "TOCSIN_ADOPT_LOCAL_STATE",
 }
 
 

@@ -28,6 +28,7 @@ import orjson
 from models.incident import Incident, Member
 from models.serde import from_plain
 from models.state import KeyState, SignalState
+from streams.faust_context import no_event
 
 SEPARATOR = "\x1f"
 
@@ -135,7 +136,8 @@ class StateStore:
         self.cache.clear()
 
     def tokens(self) -> list[str]:
-        return [key for key in list(self.table) if is_head(key)]
+        with no_event():
+            return [key for key in list(self.table) if is_head(key)]
 
     def load(self, token: str) -> KeyState:
         return self._stored(token).state
@@ -150,6 +152,10 @@ class StateStore:
         return stored
 
     def _read(self, token: str) -> Stored:
+        with no_event():
+            return self._decode(token)
+
+    def _decode(self, token: str) -> Stored:
         raw = self.table.get(token)
         head = _decoded(raw)
         if not head:
@@ -194,8 +200,8 @@ class StateStore:
         for key, value in writes.items():
             if value is not None:
                 self.table[key] = value
-            elif key in self.table:
-                del self.table[key]
+            else:
+                self.table.pop(key, None)
         self._remember(token, stored)
         return len(writes)
 

@@ -8,10 +8,13 @@ import asyncio
 import logging
 from contextlib import ExitStack
 from dataclasses import replace
+from pathlib import Path
 
 from sinks.clickhouse.client import embedded_dsn, open_client
 from sinks.clickhouse.migrate import migrate
 from sinks.clickhouse.writer import EventWriter
+from streams import local_state
+from streams.agents import correlate
 from streams.app import create_app
 from streams.demo import replay as demo
 from streams.local.broker import EmbeddedBroker
@@ -21,6 +24,9 @@ from streams.topics import TopicNames, ensure_topics
 from streams.worker import run_blocking
 
 log = logging.getLogger(__name__)
+
+#: Exit status when the local state and the broker disagree (EX_CONFIG): a person must decide.
+EXIT_REFUSED = 78
 
 
 def banner(settings: Settings) -> str:
@@ -51,10 +57,27 @@ def run_worker(settings: Settings, stack: ExitStack) -> None:
     names = TopicNames(settings.topic_prefix)
     loop.run_until_complete(ensure_topics(settings.bootstrap_servers, names, settings.partitions))
     app = create_app(settings, EventWriter(client, settings.database))
+    if settings.store.startswith("rocksdb"):
+        keep_or_refuse_local_state(settings, Path(app.conf.tabledir), loop)
     print(banner(settings), flush=True)
     if settings.demo:
         demo.start(settings.base_url, settings.api_token or None, lambda text: print(text, flush=True))
     run_blocking(app, loop, names.pipeline, settings.drain_seconds)
+
+
+def keep_or_refuse_local_state(settings: Settings, tables: Path, loop: asyncio.AbstractEventLoop) -> None:
+    """Adopt the local engine state on a new broker, or refuse to start on one that lost it."""
+    partitions = local_state.local_partitions(tables, correlate.TABLE)
+    changelog = correlate.changelog_topic(settings.app_id)
+    if not settings.embedded_broker and not settings.adopt_local_state:
+        lost = loop.run_until_complete(local_state.lost_partitions(settings.bootstrap_servers, changelog, partitions))
+        if lost:
+            log.critical("refusing to start: %s", local_state.explain(lost, changelog))
+            raise SystemExit(EXIT_REFUSED)
+        return
+    adopted = local_state.adopt(partitions)
+    if adopted:
+        log.info("resuming with the engine state kept in %s (%d partitions); the broker is new", tables, adopted)
 
 
 def run_up(settings: Settings) -> None:
@@ -66,7 +89,7 @@ def run_up(settings: Settings) -> None:
             broker = stack.enter_context(EmbeddedBroker(log_file=settings.data_dir / "broker.log"))
             # An in-memory broker does not survive a restart, so exiting on a stall would lose
             # the queued input: re-reading is all the stall guard may do here.
-            settings = settings.with_(broker=broker.url, fast_group_join=True)
+            settings = settings.with_(broker=broker.url, fast_group_join=True, embedded_broker=True)
             settings = replace(settings, exit_when_stuck=False)
         if not settings.clickhouse:
             settings = settings.with_(clickhouse=embedded_dsn(settings.data_dir))

@@ -22,17 +22,16 @@ and emitted once, whatever restarts or rebalances happen.
 
 import logging
 import time
-import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 
 import faust
 import orjson
 from aiokafka.partitioner import DefaultPartitioner
-from faust.streams import _current_event
 from faust.types import EventT
 from tenacity import AsyncRetrying, wait_random_exponential
 
+from models.command import Command
 from models.engine import step_in_place, tick_in_place
 from models.errors import Reason, Rejection
 from models.lifecycle import EventKind, LifecycleEvent
@@ -44,6 +43,8 @@ from models.timestamps import format_ms
 from streams import metrics, signal_log, tracing
 from streams.codec import TICK, decode, encode_tick
 from streams.dlq import dead_letter
+from streams.faust_context import as_event
+from streams.outcomes import CommandOutcome, Outcomes
 from streams.state_store import StateStore
 
 log = logging.getLogger(__name__)
@@ -54,12 +55,19 @@ KEY_SERIALIZER = "json"
 _PARTITIONER = DefaultPartitioner()
 
 
+TABLE = "incidents-by-key"
+
+
+def changelog_topic(app_id: str) -> str:
+    return f"{app_id}-{TABLE}-changelog"
+
+
 def incident_table(app: faust.App, partitions: int) -> faust.Table:
     # The changelog partition is the partition of the signals-topic message being processed
     # (``commit_states`` makes one of the key's own messages current), so a key's head and
     # bucket records all land on the partition that owns the key and are restored together.
     return app.Table(
-        "incidents-by-key",
+        TABLE,
         partitions=partitions,
         schema=faust.Schema(key_type=str, key_serializer=KEY_SERIALIZER, value_serializer="raw"),
     )
@@ -84,6 +92,7 @@ class Batch:
     log: list[dict] = field(default_factory=list)
     open_before: Counter = field(default_factory=Counter)
     traces: dict[str, str] = field(default_factory=dict)  # event id → trace id of its input
+    commands: list[tuple[str, CommandOutcome]] = field(default_factory=list)  # settled once published
 
 
 class Correlator:
@@ -124,6 +133,8 @@ class Correlator:
             batch.traces.update((e.event_id, trace_id) for e in emitted if trace_id)
             metrics.INPUTS.labels(event.message.topic, str(decision.outcome)).inc()
             batch.log.append(signal_log.record(item, decision, now))
+            if isinstance(item, Command):
+                batch.commands.append((item.command_id, CommandOutcome(decision, emitted)))
             if decision.outcome is Outcome.REJECTED:
                 batch.refused.append((event, item.to_dict(), decision))
         batch.arrivals.append(now)
@@ -147,10 +158,9 @@ class Correlator:
         """Write what changed of each touched key, as if while processing one of its messages."""
         writes = 0
         for token, state in batch.states.items():
-            _current_event.set(weakref.ref(batch.carriers[token]))  # the changelog partition follows it
-            writes += self.store.save(token, state, batch.touched[token])
+            with as_event(batch.carriers[token]):  # the changelog partition follows it
+                writes += self.store.save(token, state, batch.touched[token])
             self.due[token] = next_due(state, self.policy)
-        _current_event.set(None)
         metrics.STATE_WRITES.inc(writes)
         return writes
 
@@ -227,6 +237,7 @@ def register(
     batch_seconds: float = 0.02,
     tick_seconds: float = 1.0,
     max_backoff: float = 30.0,
+    outcomes: Outcomes | None = None,
 ) -> Correlator:
     correlator = Correlator(store, policy, partitions)
 
@@ -295,6 +306,9 @@ def register(
             batch = await fold(events)
             await publish_until_done(batch)
             correlator.commit_states(batch)
+            if outcomes is not None:
+                for command_id, outcome in batch.commands:
+                    outcomes.settle(command_id, outcome)
             after = open_by_severity(batch.states)
             for severity in set(batch.open_before) | set(after):
                 metrics.OPEN_INCIDENTS.labels(severity).inc(after[severity] - batch.open_before[severity])

@@ -1,0 +1,90 @@
+"""The engine's state on local disk (the RocksDB store) against a broker that lost its own.
+
+Faust's RocksDB store keeps each key's state under ``--data-dir`` and records how far into
+the changelog topic it has applied. When the broker no longer has that changelog — always
+after ``tocsin up`` restarts (its embedded broker keeps topics in memory), or when a worker
+meets a new cluster or an expired retention — the recorded offset is past the topic's end.
+
+- ``tocsin up``: the broker is new by construction, so the local state is adopted: the
+  recorded offsets are dropped, the state kept, and the engine resumes with every
+  incident, acknowledgement, role, timer and dedup memory it had.
+- ``tocsin worker``: the same situation is detected before start and refused with an
+  explanation, unless ``TOCSIN_ADOPT_LOCAL_STATE`` says to adopt (never silent amnesia,
+  never a silent merge with a cluster that moved on).
+"""
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from rocksdict import Options, Rdict
+
+log = logging.getLogger(__name__)
+
+#: Where Faust's RocksDB store records its changelog offset (faust/stores/rocksdb.py).
+OFFSET_KEY = b"__faust\0offset__"
+
+
+@dataclass(frozen=True)
+class PartitionState:
+    path: Path
+    partition: int
+    offset: int | None  # changelog offset the store applied; None: never recorded
+
+
+def _partition_of(path: Path) -> int:
+    return int(path.stem.rsplit("-", 1)[1])
+
+
+def local_partitions(tables_dir: Path, table: str) -> list[PartitionState]:
+    """Every partition database of ``table`` under ``tables_dir``, with its recorded offset."""
+    found = []
+    for path in sorted(tables_dir.glob(f"{table}-*.db")):
+        db = Rdict(str(path), options=Options(raw_mode=True))
+        try:
+            raw = db.get(OFFSET_KEY)
+        finally:
+            db.close()
+        found.append(PartitionState(path, _partition_of(path), int(raw) if raw is not None else None))
+    return found
+
+
+def adopt(partitions: list[PartitionState]) -> int:
+    """Forget the recorded changelog offsets (the broker is new); the state stays. Returns how many."""
+    adopted = 0
+    for part in partitions:
+        if part.offset is None:
+            continue
+        db = Rdict(str(part.path), options=Options(raw_mode=True))
+        try:
+            db.delete(OFFSET_KEY)
+        finally:
+            db.close()
+        adopted += 1
+    return adopted
+
+
+async def lost_partitions(bootstrap: str, changelog: str, partitions: list[PartitionState]) -> list[PartitionState]:
+    """Local partitions whose recorded offset is past the end of the broker's changelog."""
+    recorded = [p for p in partitions if p.offset is not None]
+    if not recorded:
+        return []
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets([TopicPartition(changelog, p.partition) for p in recorded])
+    finally:
+        await consumer.stop()
+    return [p for p in recorded if p.offset >= ends.get(TopicPartition(changelog, p.partition), 0)]
+
+
+def explain(lost: list[PartitionState], changelog: str) -> str:
+    where = ", ".join(f"{p.partition} (local offset {p.offset})" for p in lost)
+    return (
+        f"the broker's {changelog} ends before what the local state store applied, on partition(s) {where}: "
+        "the broker lost tocsin's state topics (a new cluster, or retention expired). Starting would "
+        "replace known incidents with an empty state or mix two histories. Set TOCSIN_ADOPT_LOCAL_STATE=1 "
+        "to keep the local state (it becomes the state of record), or remove "
+        f"{lost[0].path.parent} to start empty."
+    )
