@@ -80,3 +80,26 @@ def check_messages(count: int, start_ms: int, seed: int = 11) -> Iterator[tuple[
                 }
             )
         yield b"checks", orjson.dumps({"results": results}), len(results)
+
+
+def webhook_batches(inputs: int, start_ms: int, sizes: tuple[int, ...] = (10, 100, 1000)) -> list[list[dict]]:
+    """The alert stream as Alertmanager groups of 10–1,000 alerts (groups of 10 put together,
+    as a ``group_by: [cluster]`` route would), cycling through ``sizes``."""
+    groups = [orjson.loads(body)["alerts"] for _, body, _ in alert_messages(inputs, start_ms)]
+    batches: list[list[dict]] = []
+    index = 0
+    while index < len(groups):
+        take = sizes[len(batches) % len(sizes)] // GROUP_SIZE
+        batches.append([alert for group in groups[index : index + take] for alert in group])
+        index += take
+    return batches
+
+
+def as_webhook(alerts: list[dict]) -> str:
+    return orjson.dumps({"version": "4", "status": "firing", "groupKey": "{}:{cluster=\"bench\"}", "alerts": alerts}).decode()
+
+
+def as_api_v2(alerts: list[dict]) -> str:
+    """The same alerts as Prometheus posts them to Alertmanager's ``/api/v2/alerts``."""
+    keep = ("labels", "annotations", "startsAt", "endsAt")
+    return orjson.dumps([{k: a[k] for k in keep if a[k] != ZERO} for a in alerts]).decode()
