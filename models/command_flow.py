@@ -27,6 +27,7 @@ def on_command(ctx: Context, command: Command) -> Decision:
     if command.command_id in incident.commands:
         return Decision(Outcome.DUPLICATE, incident_id=incident.incident_id)
     incident.commands = [*incident.commands, command.command_id][-MAX_REMEMBERED_COMMANDS:]
+    ctx.touch_head()
     at = max(command.at, incident.detected_at)
     changed = _HANDLERS[command.action](ctx, incident, command, at)
     outcome = Outcome.ACCEPTED if changed else Outcome.IGNORED

@@ -9,6 +9,8 @@ from models.policy import Policy
 from models.sla import RESOLUTION, RESPONSE, deadlines
 from models.state import KeyState
 
+#: In ``Context.touched``: the key's head record (everything but signals and members) changed.
+HEAD = ""
 ANNOUNCE_ALL = 100
 ANNOUNCE_EVERY = 1000
 
@@ -19,7 +21,11 @@ class Context:
     policy: Policy
     now: int
     events: list[LifecycleEvent] = field(default_factory=list)
-    touched: set[str] = field(default_factory=set)  # fingerprints whose stored record changed
+    touched: set[str] = field(default_factory=set)  # fingerprints whose stored record changed; HEAD: the rest
+
+    def touch_head(self) -> None:
+        """Something outside the per-signal records changed (incidents, checks, pending, counters)."""
+        self.touched.add(HEAD)
 
     def emit(
         self,
@@ -33,6 +39,7 @@ class Context:
     ) -> None:
         """Append the incident's next event (``seq`` + 1), carrying its current state."""
         incident.seq += 1
+        self.touched.add(HEAD)
         due = deadlines(incident, self.policy)
         self.events.append(
             LifecycleEvent(

@@ -91,6 +91,7 @@ def step_in_place(
     ctx = Context(state=state, policy=policy, now=now, touched=set() if touched is None else touched)
     if not state.key:
         state.key = key or (correlation_key(item, policy) if not isinstance(item, Command) else "")
+        ctx.touch_head()
     decision = _dispatch(ctx, item)
     return ctx.events, decision
 
@@ -128,6 +129,7 @@ def _on_check(ctx: Context, result: CheckResult) -> Decision:
     if is_known(check, result):
         return Decision(Outcome.DUPLICATE, fingerprint=fp)
     policy = ctx.policy
+    ctx.touch_head()  # the check's results live in the head record
     signal = observe(check, result, policy.check_fail_after, policy.check_pass_after, policy.warn_counts_as_fail)
     if signal is None:
         known = ctx.state.signals.get(fp)

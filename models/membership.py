@@ -5,7 +5,7 @@ layer which per-signal records of a key's stored state to rewrite (see
 ``streams.state_store``): a batch rewrites what it changed, not the whole key.
 """
 
-from models.context import Context
+from models.context import HEAD, Context
 from models.incident import Incident, Member, Tally
 from models.signal import SignalKind
 
@@ -44,14 +44,14 @@ def put_member(ctx: Context, incident: Incident, fp: str, member: Member) -> Non
         member.order, incident.joined = incident.joined, incident.joined + 1
     incident.members[fp] = member
     _count(incident.tally, member, +1)
-    ctx.touched.add(fp)
+    ctx.touched.update((fp, HEAD))
 
 
 def drop_member(ctx: Context, incident: Incident, fp: str) -> None:
     member = incident.members.pop(fp, None)
     if member is not None:
         _count(incident.tally, member, -1)
-    ctx.touched.add(fp)
+    ctx.touched.update((fp, HEAD))
 
 
 def end_member(ctx: Context, incident: Incident, fp: str, at: int) -> None:
@@ -60,7 +60,7 @@ def end_member(ctx: Context, incident: Incident, fp: str, at: int) -> None:
     _count(incident.tally, member, -1)
     member.firing, member.ends_at = False, at
     _count(incident.tally, member, +1)
-    ctx.touched.add(fp)
+    ctx.touched.update((fp, HEAD))
 
 
 def recount(incident: Incident) -> Tally:

@@ -80,6 +80,7 @@ def _record(ctx: Context, known: SignalState | None, signal: Signal) -> SignalSt
             order=ctx.state.recorded,
         )
         ctx.state.recorded += 1
+        ctx.touch_head()
         known.seen.append(known.content_hash)
         ctx.state.signals[signal.fingerprint] = known
         ctx.touched.add(signal.fingerprint)
@@ -150,6 +151,7 @@ def _refire(ctx: Context, incident: Incident, signal: Signal, state: SignalState
 
 
 def _joined(ctx: Context, incident: Incident, signal: Signal) -> Decision:
+    ctx.touch_head()
     incident.signal_count += 1
     reclassify(ctx, incident, signal.at, signal.fingerprint)
     return Decision(Outcome.ACCEPTED, incident_id=incident.incident_id, fingerprint=signal.fingerprint)
@@ -176,6 +178,7 @@ def _absorbing_incident(ctx: Context, signal: Signal) -> Incident | None:
 def _gate_or_open(ctx: Context, signal: Signal) -> Decision:
     pending = ctx.state.pending
     pending[signal.fingerprint] = signal.starts_at
+    ctx.touch_head()
     window = ctx.policy.open_after_within_ms
     for fp in [f for f, start in pending.items() if start < signal.starts_at - window]:
         del pending[fp]
@@ -231,7 +234,8 @@ def _add_member(ctx: Context, incident: Incident, signal: Signal) -> None:
 
 def _on_resolved(ctx: Context, signal: Signal, state: SignalState, incident: Incident | None) -> Decision:
     fp = signal.fingerprint
-    ctx.state.pending.pop(fp, None)
+    if ctx.state.pending.pop(fp, None) is not None:
+        ctx.touch_head()
     decision = Decision(Outcome.ACCEPTED, fingerprint=fp, incident_id=state.incident_id)
     if incident is None or not incident.members[fp].firing:
         return decision
@@ -286,6 +290,7 @@ def emit_breaches(ctx: Context, incident: Incident, at: int) -> None:
 
 def reclassify(ctx: Context, incident: Incident, at: int, fp: str = "", *, announce: bool = True) -> None:
     """Refresh services, root cause and severity; announce an allowed severity change."""
+    ctx.touch_head()
     incident.services = sorted(incident.tally.services)
     failing = set(incident.tally.failing)
     incident.root_cause = root_cause(failing, ctx.policy.dependencies)

@@ -85,15 +85,18 @@ def _forget(ctx: Context) -> None:
         if done and ctx.now >= max(incident.resolved_at, incident.closed_at) + retention:
             del state.incidents[incident_id]
             ctx.touched.update(incident.members)
+            ctx.touch_head()
     live = {fp for incident in state.incidents.values() for fp in incident.members}
     for fp, known in list(state.signals.items()):
         if fp not in live and fp not in state.pending and ctx.now >= known.last_seen + retention:
             del state.signals[fp]
             ctx.touched.add(fp)
+            ctx.touch_head()
     for check_id, check in list(state.checks.items()):
         newest = max((r[0] for p in check.probes.values() for r in p.results), default=0)
         if not check.firing and ctx.now >= newest + retention:
             del state.checks[check_id]
+            ctx.touch_head()
 
 
 def next_due(state: KeyState, policy: Policy) -> int:

@@ -9,6 +9,7 @@ incident time.
 
 import re
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 MIN_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
 MAX_MS = 7_258_118_400_000  # 2200-01-01T00:00:00Z
@@ -49,5 +50,10 @@ def _colon_offset(zone: str) -> str:
 
 def format_ms(ms: int) -> str:
     """Render epoch milliseconds as RFC 3339 with millisecond precision."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return _format_second(ms // 1000) + f"{ms % 1000:03d}Z"
+
+
+@lru_cache(maxsize=4096)
+def _format_second(second: int) -> str:
+    """The date and time part, once per second: a hot path formats many stamps of the same second."""
+    return datetime.fromtimestamp(second, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.")

@@ -6,7 +6,10 @@ kinds, severities) — never fingerprints or incident ids.
 
 from prometheus_client import Counter, Gauge, Histogram
 
-INPUTS = Counter("tocsin_inputs_total", "Inputs processed, by topic and outcome.", ["topic", "outcome"])
+INGESTED = Counter(
+    "tocsin_ingested_total", "Inputs parsed and forwarded to the engine, by where they came from.", ["source"]
+)
+ENGINE_INPUTS = Counter("tocsin_engine_inputs_total", "Inputs the engine applied, once each, by outcome.", ["outcome"])
 DEAD_LETTERS = Counter(
     "tocsin_dead_letters_total", "Refused inputs (items) sent to the dead-letter topic.", ["topic", "reason"]
 )

@@ -40,9 +40,7 @@ def _describe(item: Input) -> tuple[str, str, int, str, str, str]:
 
 def record(item: Input, decision: Decision, received_at: int) -> dict:
     kind, source, at, service, status, title = _describe(item)
-    material = orjson.dumps(
-        [item.to_dict(), str(decision.outcome), decision.reason, received_at], option=orjson.OPT_SORT_KEYS
-    )
+    material = orjson.dumps([item, str(decision.outcome), decision.reason, received_at])
     return {
         "signal_id": hashlib.sha256(material).hexdigest()[:32],
         "at": format_ms(at or received_at),

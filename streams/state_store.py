@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import faust
 import orjson
 
+from models.context import HEAD
 from models.incident import Incident, Member
 from models.serde import from_plain
 from models.state import KeyState, SignalState
@@ -124,7 +125,7 @@ def _assemble(head: dict, parts: list[dict]) -> KeyState:
 
 
 class StateStore:
-    def __init__(self, table: faust.Table, split_at: int = 256, per_bucket: int = 256, cache_keys: int = 20_000):
+    def __init__(self, table: faust.Table, split_at: int = 32, per_bucket: int = 32, cache_keys: int = 20_000):
         self.table = table
         self.split_at = split_at
         self.per_bucket = per_bucket
@@ -180,6 +181,8 @@ class StateStore:
 
         Call it while a message of ``token``'s partition is the current event.
         """
+        if not touched:
+            return 0  # exact duplicates only: nothing changed, nothing to write
         stored = self.cache.get(token) or self._read(token)
         signals = len(state.signals)
         writes: dict[str, bytes | None] = {}
@@ -193,10 +196,11 @@ class StateStore:
             stored = Stored(state, stored.head)
             writes.update(self._update(token, state, stored, set(_in_order(state))))
         stored.state = state
-        head = _head_bytes(state, sorted(stored.buckets))
-        if head != stored.head:
-            writes[token] = head
-            stored.head = head
+        if HEAD in touched or not stored.split or token in writes or not stored.head:
+            head = _head_bytes(state, sorted(stored.buckets))
+            if head != stored.head:
+                writes[token] = head
+                stored.head = head
         for key, value in writes.items():
             if value is not None:
                 self.table[key] = value

@@ -18,7 +18,7 @@ import orjson
 from clickhouse_connect.driver.client import Client
 from tenacity import AsyncRetrying, RetryCallState, wait_random_exponential
 
-from sinks.clickhouse.metrics import SINK_BACKLOG, SINK_BATCH_ROWS, SINK_BATCH_SECONDS, SINK_FAILURES
+from sinks.clickhouse.metrics import CLICKHOUSE_ROWS, SINK_BACKLOG, SINK_BATCH_ROWS, SINK_BATCH_SECONDS, SINK_FAILURES
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +142,7 @@ class BatchWriter:
         self.retrying = False
         SINK_BACKLOG.set(0)
         SINK_BATCH_ROWS.observe(len(rows))
+        CLICKHOUSE_ROWS.labels(self.table.rsplit(".", 1)[-1]).inc(len(rows))
         SINK_BATCH_SECONDS.observe(time.monotonic() - started)
 
 

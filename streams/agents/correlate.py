@@ -131,7 +131,6 @@ class Correlator:
             )
             batch.events += emitted
             batch.traces.update((e.event_id, trace_id) for e in emitted if trace_id)
-            metrics.INPUTS.labels(event.message.topic, str(decision.outcome)).inc()
             batch.log.append(signal_log.record(item, decision, now))
             if isinstance(item, Command):
                 batch.commands.append((item.command_id, CommandOutcome(decision, emitted)))
@@ -173,6 +172,9 @@ def status_changes(batch: Batch) -> list[tuple[str, str]]:
 
 
 def record_metrics(batch: Batch) -> None:
+    """Counted once the batch is published: a batch folded again after a failure counts once."""
+    for outcome, count in Counter(entry["outcome"] for entry in batch.log).items():
+        metrics.ENGINE_INPUTS.labels(outcome).inc(count)
     for event in batch.events:
         metrics.LIFECYCLE_EVENTS.labels(str(event.kind), event.severity).inc()
         if event.kind is EventKind.ACKNOWLEDGED:

@@ -21,8 +21,8 @@ from models.parsers import Parsed, parse_alerts, parse_checks, parse_command, pa
 from models.policy import Policy
 from streams import tracing
 from streams.dlq import dead_letter
-from streams.metrics import INPUTS
-from streams.routing import send_all, signal_records
+from streams.metrics import INGESTED
+from streams.routing import signal_records
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +49,13 @@ def register(
     dlq: faust.TopicT,
     limits: Limits,
     policy: Policy,
+    batch_size: int = 500,
+    batch_seconds: float = 0.02,
 ) -> None:
     parse = PARSERS[kind]
 
-    async def ingest_one(event: EventT) -> None:
+    async def ingest_one(event: EventT, pending: list) -> None:
+        """Parse one record and hand its output records to the producer (acks awaited later)."""
         now = arrival_ms(event)
         parsed = parse(event.value or b"", limits, now, policy)
         records, too_big = signal_records(parsed.inputs, now, policy)
@@ -60,15 +63,21 @@ def register(
         if refused:
             await dead_letter(dlq, event.value, refused, event)
         headers = tracing.kafka_headers(tracing.from_kafka(event.message.headers))
-        await send_all(signals, records, headers)
-        INPUTS.labels(source.get_topic_name(), "parsed").inc(len(parsed.inputs) - len(too_big))
+        pending += [await signals.send(key=token, value=value, headers=headers) for token, value in records]
+        INGESTED.labels(source.get_topic_name()).inc(len(parsed.inputs) - len(too_big))
 
     @app.agent(source, name=f"ingest-{kind}")
     async def ingest(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            try:
-                await ingest_one(event)
-            except Exception as exc:  # one bad record must not stop the stream
-                message = event.message
-                log.exception("ingest failed on %s[%d]@%d", message.topic, message.partition, message.offset)
-                await dead_letter(dlq, event.value, Rejection(Reason.INTERNAL_ERROR, repr(exc)), event)
+        # A batch at a time: every record's output goes to the producer first, the acks are
+        # awaited once, and only then does take_events acknowledge the batch.
+        async for events in stream.take_events(batch_size, within=batch_seconds):
+            pending: list = []
+            for event in events:
+                try:
+                    await ingest_one(event, pending)
+                except Exception as exc:  # one bad record must not stop the stream
+                    message = event.message
+                    log.exception("ingest failed on %s[%d]@%d", message.topic, message.partition, message.offset)
+                    await dead_letter(dlq, event.value, Rejection(Reason.INTERNAL_ERROR, repr(exc)), event)
+            for future in pending:
+                await future

@@ -38,7 +38,7 @@ from models.state import Outcome
 from streams import tracing
 from streams.agents.ingest import PARSERS
 from streams.dlq import dead_letter
-from streams.metrics import HTTP_OVERLOADED, INPUTS
+from streams.metrics import HTTP_OVERLOADED, INGESTED
 from streams.outcomes import CommandOutcome, Outcomes
 from streams.routing import send_all, signal_records
 from streams.web.auth import authorized
@@ -138,7 +138,7 @@ async def accept(view: View, request: Request, kind: str, body: bytes, edge: Edg
     if awaited is not None:
         return await command_answer(view, edge, awaited, trace_id)
     accepted = len(parsed.inputs) - len(too_big)
-    INPUTS.labels(source, "parsed").inc(accepted)
+    INGESTED.labels(source).inc(accepted)
     log.debug("accepted %d inputs in %d records", accepted, len(records), extra=context)
     return view.json(
         {

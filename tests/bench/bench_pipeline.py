@@ -36,12 +36,8 @@ def processed(signals_topic: str) -> float:
     """Engine inputs handled so far (any outcome), from tocsin's own counter."""
     total = 0.0
     for metric in REGISTRY.collect():
-        if metric.name == "tocsin_inputs":
-            total += sum(
-                s.value
-                for s in metric.samples
-                if s.name == "tocsin_inputs_total" and s.labels.get("topic") == signals_topic
-            )
+        if metric.name == "tocsin_engine_inputs":
+            total += sum(s.value for s in metric.samples if s.name == "tocsin_engine_inputs_total")
     return total
 
 

@@ -96,7 +96,8 @@ def webhook_batches(inputs: int, start_ms: int, sizes: tuple[int, ...] = (10, 10
 
 
 def as_webhook(alerts: list[dict]) -> str:
-    return orjson.dumps({"version": "4", "status": "firing", "groupKey": "{}:{cluster=\"bench\"}", "alerts": alerts}).decode()
+    group = '{}:{cluster="bench"}'
+    return orjson.dumps({"version": "4", "status": "firing", "groupKey": group, "alerts": alerts}).decode()
 
 
 def as_api_v2(alerts: list[dict]) -> str:

@@ -243,3 +243,64 @@ def test_a_reopened_incident_is_open_again_in_the_view(clickhouse, database: str
     assert row["status"] == "resolved" and row["resolved_at"].endswith(format_ms(now - 5 * MIN)[11:])
     (daily,) = [m for m in daily_metrics(clickhouse, database, policy.sla) if m["severity"] == "P2"]
     assert daily["mttr_minutes"]["avg"] == 25.0 and daily["resolution_sla_met"] == 1
+
+
+def mixed_history(now_ms: int) -> tuple[list[dict], list]:
+    """Histories of a normal day: open and unacknowledged, acknowledged and never resolved,
+    resolved, reopened and resolved again, upgraded; returns events and the final incidents."""
+    policy, events, finals = load_policy(), [], []
+    start = now_ms - 3 * 3_600_000
+
+    def run(steps: list) -> None:
+        nonlocal events
+        state = KeyState()
+        for make in steps:
+            item = make(state)
+            state, emitted, _ = step(state, item, start, policy)
+            events += emitted
+        finals.extend(state.incidents.values())
+
+    def ack(minutes: int):
+        return lambda s: command("ack", next(iter(s.incidents)), start + minutes * MIN)
+
+    p0 = alert(service="pay", starts=start, severity="critical")
+    run([lambda s: p0])  # P0, never acknowledged
+    p1 = alert(service="db", starts=start + MIN, severity="error")
+    run([lambda s: p1, ack(20)])  # P1, acknowledged, never resolved
+    p0b = alert(service="api", starts=start + 2 * MIN, severity="critical")
+    run([lambda s: p0b, ack(9), lambda s: resolved(p0b, start + 30 * MIN)])
+    flap = alert(service="web", starts=start + 3 * MIN, severity="critical")
+    again = alert(service="web", starts=start + 40 * MIN, severity="critical")
+    run(
+        [
+            lambda s: flap,
+            ack(7),
+            lambda s: resolved(flap, start + 20 * MIN),
+            lambda s: again,  # within the reopen window: the incident reopens
+            lambda s: resolved(again, start + 50 * MIN),
+        ]
+    )
+    warn = alert(service="cdn", starts=start + 4 * MIN, severity="warning")
+    worse = alert("SystemDown", service="cdn", starts=start + 10 * MIN, severity="critical")
+    run([lambda s: warn, lambda s: worse, ack(12)])  # upgraded to P0, acknowledged, open
+    return [e.to_dict() for e in events], finals
+
+
+def test_seed_queries_on_a_normal_day(clickhouse, database: str) -> None:
+    """Unacknowledged P0s are everyday state: the procedure's queries must still run, and be right."""
+    import time
+
+    events, finals = mixed_history(int(time.time() * 1000) // 60_000 * 60_000)
+    EventWriter(clickhouse, database).write_sync([to_row(e) for e in events])
+    clickhouse.command(f"USE {database}")
+    try:
+        response = clickhouse.query(RESPONSE_TIME_SQL).result_rows[0][0]
+        resolution = clickhouse.query(RESOLUTION_TIME_SQL).result_rows[0][0]
+    finally:
+        clickhouse.command("USE default")
+    acked = [i for i in finals if i.severity in ("P0", "P1") and i.acknowledged_at]
+    done = [i for i in finals if i.resolved_at]
+    assert {i.status for i in finals} >= {"detected", "acknowledged", "resolved"}
+    assert any(i.reopened for i in finals) and any(i.severity == "P0" and i.service == "cdn" for i in finals)
+    assert response == pytest.approx(sum((i.acknowledged_at - i.detected_at) / MIN for i in acked) / len(acked))
+    assert resolution == pytest.approx(sum((i.resolved_at - i.detected_at) / MIN for i in done) / len(done))

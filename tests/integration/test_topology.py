@@ -243,9 +243,9 @@ def test_every_ingest_endpoint_and_metrics(settings: Settings, clickhouse) -> No
             assert metric(after, 'tocsin_open_incidents{severity="P2"}') >= 1
             assert metric(after, "tocsin_sink_batch_rows_count") > metric(before, "tocsin_sink_batch_rows_count")
             names = TopicNames(settings.topic_prefix)
-            accepted = f'tocsin_inputs_total{{outcome="accepted",topic="{names.signals}"}}'
+            accepted = 'tocsin_engine_inputs_total{outcome="accepted"}'
             assert metric(after, accepted) >= metric(before, accepted) + 3
-            parsed = 'tocsin_inputs_total{outcome="parsed",topic="http:/v1/events"}'
+            parsed = 'tocsin_ingested_total{source="http:/v1/events"}'
             assert metric(after, parsed) >= metric(before, parsed) + 2
             assert metric(after, "tocsin_processing_seconds_count") > metric(before, "tocsin_processing_seconds_count")
             signals_lag = f'tocsin_consumer_lag_messages{{topic="{names.signals}"}}'

@@ -27,10 +27,11 @@ receivers:
 
 
 class Alertmanager:
-    def __init__(self, workdir: Path, webhook_url: str) -> None:
+    def __init__(self, workdir: Path, webhook_url: str, config: str = CONFIG) -> None:
         self.workdir = workdir
         self.port = free_port()
         self.webhook_url = webhook_url
+        self.config = config
         self.process: subprocess.Popen | None = None
 
     @property
@@ -42,7 +43,7 @@ class Alertmanager:
         if binary is None:
             raise RuntimeError(f"{BINARY} is not installed; `make test` installs it with apt-get")
         config = self.workdir / "alertmanager.yml"
-        config.write_text(CONFIG.format(url=self.webhook_url))
+        config.write_text(self.config.format(url=self.webhook_url))
         self.process = subprocess.Popen(
             [
                 binary,

@@ -13,7 +13,7 @@ from models.membership import recount
 from models.policy import load_policy
 from models.state import KeyState
 from streams.state_store import StateStore, is_head
-from tests.support.engine import HOUR, MIN, T0, alert, command, resolved
+from tests.support.engine import HOUR, MIN, T0, alert, check, command, resolved
 
 POLICY = load_policy()
 # A gate of three signals and quick flapping: signals live outside incidents and change often.
@@ -97,7 +97,7 @@ def histories(draw: st.DrawFn) -> list:
     for minute in range(draw(st.integers(1, 60))):
         name = draw(st.sampled_from(names))
         start = T0 + draw(st.integers(0, 30)) * MIN
-        action = draw(st.sampled_from(["fire", "fire", "resolve", "tick", "ack", "batch"]))
+        action = draw(st.sampled_from(["fire", "fire", "resolve", "tick", "ack", "note", "check", "batch"]))
         items.append((action, name, start, T0 + minute * MIN))
     return items
 
@@ -115,8 +115,12 @@ def test_restoring_after_any_batch_gives_the_live_state(items: list, layout: tup
             assert plain(restored(table, "k")) == plain(state)
         elif action == "tick":
             tick_in_place(state, now, policy, touched=touched)
-        elif action == "ack" and state.incidents:
-            step_in_place(state, command("ack", list(state.incidents)[-1], now), now, policy, touched=touched)
+        elif action in ("ack", "note") and state.incidents:
+            order = command(action, list(state.incidents)[-1], now, text=name)
+            step_in_place(state, order, now, policy, touched=touched)
+        elif action == "check":
+            result = check("fail" if start % 2 else "pass", now, region=name)
+            step_in_place(state, result, now, policy, key="api", touched=touched)
         elif action in ("fire", "resolve"):
             signal = alert(name, starts=start)
             signal = resolved(signal, max(now, start)) if action == "resolve" else signal

@@ -7,6 +7,12 @@
 -- response roles, the signal count (every signal, also past the 100 fingerprints an event lists), the SLA deadlines and whether each target was met.
 -- Nullable times are taken as argMax(tuple(x), seq).1: argMax skips NULLs, and a reopened
 -- incident's latest event has no resolved_at, which must not fall back to the earlier one.
+-- response_time and resolved_time are NULL until they happen, yet ClickHouse evaluates an
+-- expression on NULL rows too, with the value underneath the NULL: 1970-01-01 by default,
+-- which makes the procedure's EXTRACT(EPOCH FROM (response_time - detection_time)) overflow
+-- as soon as one incident is unacknowledged. Their NULLs therefore carry the detection time
+-- underneath (nullIf(detection_time, detection_time)): the difference is 0, never evaluated
+-- into a result, and the seed's queries run verbatim on any data.
 CREATE OR REPLACE VIEW {db}.incidents AS
 SELECT
     id                                  AS incident_id,
@@ -26,8 +32,8 @@ SELECT
     argMax(tuple(e_response_deadline), e_seq).1  AS response_deadline,
     argMax(tuple(e_resolution_deadline), e_seq).1 AS resolution_deadline,
     argMax(e_detected_at, e_seq)        AS detection_time,
-    argMax(tuple(e_acknowledged_at), e_seq).1    AS response_time,
-    argMax(tuple(e_resolved_at), e_seq).1        AS resolved_time,
+    if(isNull(acknowledged_at), nullIf(detection_time, detection_time), acknowledged_at) AS response_time,
+    if(isNull(resolved_at), nullIf(detection_time, detection_time), resolved_at)         AS resolved_time,
     argMax(e_detected_at, e_seq)        AS created_at,
     countIf(e_kind = 'sla_breached' AND e_details['sla'] = 'response') = 0   AS response_sla_met,
     countIf(e_kind = 'sla_breached' AND e_details['sla'] = 'resolution') = 0 AS resolution_sla_met,

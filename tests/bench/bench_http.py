@@ -1,0 +1,131 @@
+"""``make bench``: tocsin's HTTP path side by side with Prometheus Alertmanager, same run.
+
+The same alerts (200k by default: 10k fingerprints over 200 services, mostly re-sends, some
+resolves and flapping) go as groups of 10, 100 and 1,000 alerts from a sender process to
+tocsin's ``/v1/alertmanager`` and to the Debian Alertmanager's ``/api/v2/alerts``.
+
+- tocsin: from the first request until every alert was applied by the engine
+  (``tocsin_engine_inputs_total``) and has its row in ClickHouse ``signals``
+  (``tocsin_clickhouse_rows_total``); lifecycle events are on Kafka and in ClickHouse by then.
+- Alertmanager: the time its API takes to accept every request (it stores the alerts
+  before answering).
+
+Prints one JSON line with both rates and the ratio tocsin ÷ Alertmanager.
+"""
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+from prometheus_client import REGISTRY
+
+from sinks.clickhouse.client import embedded_dsn, open_client
+from sinks.clickhouse.migrate import migrate
+from streams.local.broker import EmbeddedBroker, free_port
+from streams.settings import Settings
+from tests.bench.workload import as_api_v2, as_webhook, webhook_batches
+from tests.support.alertmanager import Alertmanager
+from tests.support.stack import running_tocsin
+
+INPUTS = int(os.environ.get("TOCSIN_BENCH_INPUTS", "200000"))
+CONCURRENCY = 8
+# Alertmanager stores and groups the alerts but notifies nobody: the peer's cost is its ingest.
+QUIET_ALERTMANAGER = "route: {receiver: quiet, group_by: [service]}\nreceivers: [{name: quiet}]\n"
+
+
+def counter(name: str, **labels: str) -> float:
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        for sample in metric.samples
+        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+    )
+
+
+async def run_sender(url: str, bodies: list[str], workdir: Path) -> dict:
+    path = workdir / f"bodies-{time.monotonic_ns()}.json"
+    path.write_bytes(orjson.dumps(bodies))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.bench.sender", url, str(path), str(CONCURRENCY), stdout=subprocess.PIPE
+    )
+    out, _ = await process.communicate()
+    if process.returncode:
+        raise RuntimeError(f"sender failed for {url}")
+    return orjson.loads(out.splitlines()[-1])
+
+
+async def tocsin_rate(batches: list[list[dict]], data: Path) -> dict:
+    alerts = sum(len(b) for b in batches)
+    data.mkdir(parents=True, exist_ok=True)
+    with EmbeddedBroker(log_file=data / "broker.log") as broker:
+        client = open_client(embedded_dsn(data))
+        migrate(client, "tocsin")
+        settings = Settings(
+            broker=broker.url,
+            clickhouse=embedded_dsn(data),
+            data_dir=data,
+            http_port=free_port(),
+            partitions=4,
+            fast_group_join=True,
+        )
+        async with running_tocsin(settings, client):
+            applied0 = counter("tocsin_engine_inputs_total")
+            rows0 = counter("tocsin_clickhouse_rows_total", table="signals")
+            started = time.perf_counter()
+            sent = await asyncio.create_task(
+                run_sender(f"{settings.base_url}/v1/alertmanager", [as_webhook(b) for b in batches], data)
+            )
+            while counter("tocsin_engine_inputs_total") - applied0 < alerts:
+                await asyncio.sleep(0.05)
+            applied = time.perf_counter() - started
+            while counter("tocsin_clickhouse_rows_total", table="signals") - rows0 < alerts:
+                await asyncio.sleep(0.05)
+            stored = time.perf_counter() - started
+        client.close()
+    return {
+        "alerts_per_s": round(alerts / stored),
+        "accepted_s": round(sent["seconds"], 2),
+        "applied_s": round(applied, 2),
+        "stored_s": round(stored, 2),
+        "retries_429_503": sent["retries"],
+    }
+
+
+async def alertmanager_rate(batches: list[list[dict]], workdir: Path) -> dict:
+    alerts = sum(len(b) for b in batches)
+    workdir.mkdir(parents=True, exist_ok=True)
+    with Alertmanager(workdir, "", config=QUIET_ALERTMANAGER) as am:
+        sent = await run_sender(f"{am.api}/alerts", [as_api_v2(b) for b in batches], workdir)
+    return {"alerts_per_s": round(alerts / sent["seconds"]), "accepted_s": round(sent["seconds"], 2)}
+
+
+async def main() -> None:
+    if shutil.which("prometheus-alertmanager") is None:
+        raise SystemExit("prometheus-alertmanager is not installed (make bench installs it)")
+    workdir = Path(tempfile.mkdtemp(prefix="tocsin-bench-http-"))
+    batches = webhook_batches(INPUTS, int(time.time() * 1000) - 60_000)
+    peer = await alertmanager_rate(batches, workdir / "am")
+    ours = await tocsin_rate(batches, workdir / "tocsin")
+    print(
+        orjson.dumps(
+            {
+                "bench": "http_vs_alertmanager",
+                "alerts": sum(len(b) for b in batches),
+                "requests": len(batches),
+                "group_sizes": [10, 100, 1000],
+                "tocsin": ours,
+                "alertmanager": peer,
+                "ratio_tocsin_to_alertmanager": round(ours["alerts_per_s"] / peer["alerts_per_s"], 3),
+            }
+        ).decode()
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
