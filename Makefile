@@ -12,7 +12,7 @@ ARGS ?=
 DEMO ?= --demo
 SOAK_RUNS ?= 10
 
-.PHONY: run test soak bench lint fmt deps-debian clean
+.PHONY: run test soak chaos bench lint fmt deps-debian clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,9 +41,17 @@ test: $(STAMP) deps-debian
 soak: $(STAMP)
 	for run in $$(seq $(SOAK_RUNS)); do $(BIN)/pytest -q -s -p no:cacheprovider tests/e2e/test_crash_restart.py || exit 1; done
 
-bench: $(STAMP)
+# Fault scenarios, one JSON line each (not part of `make test`): hostile input so far.
+chaos: $(STAMP)
+	$(BIN)/python -m tests.chaos.hostile_input
+
+# Each prints one JSON line: the engine alone, the Kafka-direct path with raw aiokafka beside it,
+# and the HTTP path side by side with the Debian Alertmanager in the same run.
+bench: $(STAMP) deps-debian
 	$(BIN)/python -m tests.bench.bench_engine
 	$(BIN)/python -m tests.bench.bench_pipeline
+	$(BIN)/python -m tests.bench.bench_http
+	$(BIN)/python -m tests.bench.bench_restart
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

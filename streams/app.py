@@ -84,14 +84,16 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
     batching = (settings.sink_batch_size, settings.sink_batch_seconds)
     sink.register(app, "sink", incidents, dlq, writer, lambda event: [to_row(event)], *batching)
     signals_writer = BatchWriter(writer.client, f"{settings.database}.signals", SIGNAL_COLUMNS, writer.max_backoff)
-    sink.register(app, "sink-signals", log_topic, dlq, signals_writer, signal_rows, *batching)
+    # Signal-log records carry up to 1,000 rows each: fewer records make a ClickHouse batch.
+    log_batching = (max(1, settings.sink_batch_size // 20), settings.sink_batch_seconds)
+    sink.register(app, "sink-signals", log_topic, dlq, signals_writer, signal_rows, *log_batching)
     ingest_api.register(app, signals, dlq, settings.limits, settings.policy, settings.api_token, outcomes)
     incidents_api.register(app, writer.client, settings.database, settings.policy, settings.api_token)
     sink_writers = {names.incidents: writer, names.signal_log: signals_writer}
     stall_guard.register(
         app,
         names.pipeline,
-        lambda topic: topic in sink_writers and sink_writers[topic].retrying,
+        lambda topic: topic in sink_writers and sink_writers[topic].busy,
         exit_when_stuck=settings.exit_when_stuck,
         interval=settings.stall_check_seconds,
     )

@@ -116,6 +116,7 @@ class BatchWriter:
         self.columns = list(columns)
         self.max_backoff = max_backoff
         self.retrying = False  # waiting for ClickHouse: its input is held back on purpose
+        self.writing = False  # an insert is under way: the input behind it waits, it is not stuck
 
     def _on_retry(self, state: RetryCallState) -> None:
         self.retrying = True
@@ -125,6 +126,11 @@ class BatchWriter:
         self.client.insert(
             self.table, rows, column_names=self.columns, settings={"insert_deduplication_token": dedup_token(rows)}
         )
+
+    @property
+    def busy(self) -> bool:
+        """Holding its input back on purpose (writing or retrying): not a stall."""
+        return self.writing or self.retrying
 
     async def write(self, rows: Sequence[list]) -> None:
         """Insert rows, retrying until ClickHouse accepts them."""
@@ -136,9 +142,13 @@ class BatchWriter:
             before_sleep=self._on_retry,
             reraise=True,
         )
-        async for attempt in retrying:
-            with attempt:
-                await asyncio.to_thread(self.write_sync, rows)
+        self.writing = True
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    await asyncio.to_thread(self.write_sync, rows)
+        finally:
+            self.writing = False
         self.retrying = False
         SINK_BACKLOG.set(0)
         SINK_BATCH_ROWS.observe(len(rows))
