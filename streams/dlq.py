@@ -58,17 +58,17 @@ def summary(rejections: list[Rejection]) -> bytes:
             whole.add(str(r.reason))
         else:
             by_reason.setdefault(str(r.reason), []).append(r.index)
-    return orjson.dumps(
-        {
-            "count": len(rejections),
-            "whole": sorted(whole),
-            "items": {reason: _ranges(indices) for reason, indices in sorted(by_reason.items())},
-            "details": [
-                {"index": r.index, "reason": str(r.reason), "detail": r.detail[:DETAIL_CHARS]}
-                for r in rejections[:MAX_DETAILS]
-            ],
-        }
-    )
+    listed: dict[str, object] = {"count": len(rejections)}
+    if whole:
+        listed["whole"] = sorted(whole)
+    if by_reason:
+        listed["items"] = {reason: _ranges(indices) for reason, indices in sorted(by_reason.items())}
+    if len(rejections) > 1:  # one rejection: the ``reason`` and ``detail`` headers say it all
+        listed["details"] = [
+            {"index": r.index, "reason": str(r.reason), "detail": r.detail[:DETAIL_CHARS]}
+            for r in rejections[:MAX_DETAILS]
+        ]
+    return orjson.dumps(listed)
 
 
 def main_reason(rejections: list[Rejection]) -> str:

@@ -155,6 +155,7 @@ async def scenario(data: Path) -> dict:
         "dlq_reasons": dict(reasons.most_common()),
         "dlq_bytes_ratio": round(value_bytes / refused_bytes, 3),
         "dlq_bytes_ratio_with_headers": round((value_bytes + header_bytes) / refused_bytes, 3),
+        "dlq_header_bytes_per_record": round(header_bytes / max(1, len(dead))),
     }
 
 
