@@ -16,6 +16,7 @@ then passed down as plain values.
 | `TOCSIN_STORE` | `--store` | `rocksdb://` (`up`, `worker`) | Faust table store (`memory://` forgets on restart) |
 | `TOCSIN_APP_ID` | `--app-id` | `tocsin` | consumer group and table namespace |
 | `TOCSIN_SINK_BATCH_SIZE` / `TOCSIN_SINK_BATCH_SECONDS` | — | `1000` / `0.2` | ClickHouse batch bounds |
+| `TOCSIN_CORRELATE_BATCH_SIZE` / `_SECONDS` | — | `500` / `0.02` | engine batch bounds (records, seconds) |
 | `TOCSIN_STATE_CACHE_KEYS` | — | `20000` | decoded key states kept in memory (the table holds all) |
 | `TOCSIN_SIGNALS_TTL_DAYS` | — | `30` | how long ClickHouse keeps the `signals` log |
 | `TOCSIN_LOG_FORMAT` | `--log-format` | `auto` | `json`, `text`, or `auto`: text on a terminal, JSON lines otherwise |
@@ -122,6 +123,8 @@ _ENV = {
     "signals_ttl_days": "TOCSIN_SIGNALS_TTL_DAYS",
     "sink_batch_size": "TOCSIN_SINK_BATCH_SIZE",
     "state_cache_keys": "TOCSIN_STATE_CACHE_KEYS",
+    "correlate_batch_size": "TOCSIN_CORRELATE_BATCH_SIZE",
+    "correlate_batch_seconds": "TOCSIN_CORRELATE_BATCH_SECONDS",
     "sink_batch_seconds": "TOCSIN_SINK_BATCH_SECONDS",
     "log_format": "TOCSIN_LOG_FORMAT",
     "log_level": "TOCSIN_LOG_LEVEL",

@@ -85,4 +85,4 @@ def run_blocking(app: faust.App, loop: asyncio.AbstractEventLoop, drain_topics: 
     crash = worker.crash_reason or app.crash_reason
     if crash is not None or code:
         log.critical("tocsin stopped after a crash: %r", crash or f"exit status {code}")
-        raise SystemExit(code if isinstance(code, int) and code else EXIT_CRASHED)
+        raise SystemExit(EXIT_CRASHED if crash is not None or not isinstance(code, int) else code)

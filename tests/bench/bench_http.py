@@ -28,7 +28,7 @@ from prometheus_client import REGISTRY
 from sinks.clickhouse.client import embedded_dsn, open_client
 from sinks.clickhouse.migrate import migrate
 from streams.local.broker import EmbeddedBroker, free_port
-from streams.settings import Settings
+from streams.settings import from_env
 from tests.bench.workload import as_api_v2, as_webhook, webhook_batches
 from tests.support.alertmanager import Alertmanager
 from tests.support.stack import running_tocsin
@@ -71,7 +71,7 @@ async def tocsin_rate(batches: list[list[dict]], data: Path) -> dict:
     with EmbeddedBroker(log_file=data / "broker.log") as broker:
         client = open_client(embedded_dsn(data))
         migrate(client, "tocsin")
-        settings = Settings(
+        settings = from_env().with_(
             broker=broker.url,
             clickhouse=embedded_dsn(data),
             data_dir=data,
