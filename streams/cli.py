@@ -67,6 +67,36 @@ def up(demo: bool, **flags: object) -> None:
 
 
 @main.command()
+@click.option("--port", type=int, default=0, help="Loopback port [a free one].")
+@click.option("--log-file", type=click.Path(path_type=Path), help="Where the broker writes its log [nowhere].")
+def broker(port: int, log_file: Path | None) -> None:
+    """Run the embedded Kafka-protocol broker alone, for several tocsin processes on one machine.
+
+    Prints its kafka:// URL (pass it as --broker or TOCSIN_BROKER) and runs until Ctrl-C or
+    SIGTERM. It keeps topics in memory: they are gone when it stops.
+    """
+    import signal
+    import time
+
+    from streams.local.broker import EmbeddedBroker
+
+    stop = {"now": False}
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    with EmbeddedBroker(port=port or None, log_file=log_file) as running:
+        click.echo(running.url, nl=True)
+        sys.stdout.flush()
+        while not stop["now"] and running.process is not None and running.process.poll() is None:
+            time.sleep(0.5)  # a signal sets the flag and cuts the sleep short
+        if running.process is not None and running.process.poll() not in (None, 0) and not stop["now"]:
+            raise SystemExit(f"the broker exited with status {running.process.returncode}")
+
+
+@main.command()
 @service_options
 def worker(**flags: object) -> None:
     """Run a worker against an external Kafka and ClickHouse (production)."""

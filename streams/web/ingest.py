@@ -20,7 +20,6 @@ incident the engine does not know, 409 for an action its state does not allow, 2
 the decision did not come in time (the engine runs in another process, or is behind).
 """
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -30,24 +29,22 @@ import faust
 import orjson
 from faust.web import Request, Response, View
 
-from models.command import Command
 from models.limits import Limits
 from models.parsers import Parsed
 from models.policy import Policy
-from models.state import Outcome
 from streams import tracing
 from streams.agents.ingest import PARSERS
 from streams.dlq import dead_letter
 from streams.metrics import HTTP_OVERLOADED, INGESTED
-from streams.outcomes import CommandOutcome, Outcomes
+from streams.outcomes import Outcomes
 from streams.routing import send_all, signal_records
 from streams.web.auth import authorized
 from streams.web.body import BodyTooLarge, read_capped
+from streams.web.command_answer import command_answer, expect_outcome, forget_outcome
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = "1"
-COMMAND_WAIT_SECONDS = 5.0
 
 
 @dataclass
@@ -126,17 +123,17 @@ async def accept(view: View, request: Request, kind: str, body: bytes, edge: Edg
     refused = parsed.rejections + too_big
     source = f"http:{request.path}"
     context = {"trace_id": trace_id, "source_topic": source, "remote": request.remote}
-    awaited = _expect_outcome(edge, parsed)
+    awaited = expect_outcome(edge.outcomes, parsed)
     try:
         if refused:
             await dead_letter(edge.dlq, body, refused, source=source, trace_id=trace_id)
         await send_all(edge.signals, records, tracing.kafka_headers(trace_id))
     except Exception as exc:  # the broker did not take it: tell the sender to retry
         log.warning("publish failed: %r", exc, extra=context)
-        _forget_outcome(edge, awaited)
+        forget_outcome(edge.outcomes, awaited)
         return _retry_later(view, "broker unavailable, retry", 503, trace_id)
     if awaited is not None:
-        return await command_answer(view, edge, awaited, trace_id)
+        return await command_answer(view, edge.outcomes, awaited, trace_id)
     accepted = len(parsed.inputs) - len(too_big)
     INGESTED.labels(source).inc(accepted)
     log.debug("accepted %d inputs in %d records", accepted, len(records), extra=context)
@@ -150,43 +147,6 @@ async def accept(view: View, request: Request, kind: str, body: bytes, edge: Edg
         },
         status=202,
     )
-
-
-def _expect_outcome(edge: Edge, parsed: Parsed) -> tuple[str, asyncio.Future] | None:
-    """For a command: wait for the engine's decision, registered before it is published."""
-    if edge.outcomes is None or len(parsed.inputs) != 1 or not isinstance(parsed.inputs[0], Command):
-        return None
-    command_id = parsed.inputs[0].command_id
-    return command_id, edge.outcomes.expect(command_id)
-
-
-def _forget_outcome(edge: Edge, awaited: tuple[str, asyncio.Future] | None) -> None:
-    if awaited is not None and edge.outcomes is not None:
-        edge.outcomes.forget(*awaited)
-
-
-#: HTTP status for each decision on a command: done (or already done), unknown, not applicable.
-COMMAND_STATUS = {Outcome.ACCEPTED: 200, Outcome.DUPLICATE: 200, Outcome.REJECTED: 404, Outcome.IGNORED: 409}
-
-
-async def command_answer(view: View, edge: Edge, awaited: tuple[str, asyncio.Future], trace_id: str) -> Response:
-    """200 with the resulting events, 404 unknown incident, 409 not applicable; 202 if undecided in time."""
-    command_id, future = awaited
-    try:
-        outcome: CommandOutcome = await asyncio.wait_for(future, COMMAND_WAIT_SECONDS)
-    except TimeoutError:
-        _forget_outcome(edge, awaited)
-        return view.json({"outcome": "pending", "command_id": command_id, "trace_id": trace_id}, status=202)
-    decision = outcome.decision
-    body = {
-        "outcome": str(decision.outcome),
-        "reason": decision.reason,
-        "incident_id": decision.incident_id,
-        "command_id": command_id,
-        "events": [event.to_dict() for event in outcome.events],
-        "trace_id": trace_id,
-    }
-    return view.json(body, status=COMMAND_STATUS.get(decision.outcome, 200))
 
 
 async def handle(view: View, request: Request, kind: str, edge: Edge, body_of: Callable | None = None) -> Response:

@@ -25,13 +25,9 @@ from pathlib import Path
 import orjson
 from prometheus_client import REGISTRY
 
-from sinks.clickhouse.client import embedded_dsn, open_client
-from sinks.clickhouse.migrate import migrate
-from streams.local.broker import EmbeddedBroker, free_port
-from streams.settings import from_env
 from tests.bench.workload import as_api_v2, as_webhook, webhook_batches
 from tests.support.alertmanager import Alertmanager
-from tests.support.stack import running_tocsin
+from tests.support.stack import embedded_services, running_tocsin
 
 INPUTS = int(os.environ.get("TOCSIN_BENCH_INPUTS", "200000"))
 CONCURRENCY = 8
@@ -68,17 +64,7 @@ async def run_sender(url: str, bodies: list[str], workdir: Path) -> dict:
 async def tocsin_rate(batches: list[list[dict]], data: Path) -> dict:
     alerts = sum(len(b) for b in batches)
     data.mkdir(parents=True, exist_ok=True)
-    with EmbeddedBroker(log_file=data / "broker.log") as broker:
-        client = open_client(embedded_dsn(data))
-        migrate(client, "tocsin")
-        settings = from_env().with_(
-            broker=broker.url,
-            clickhouse=embedded_dsn(data),
-            data_dir=data,
-            http_port=free_port(),
-            partitions=4,
-            fast_group_join=True,
-        )
+    with embedded_services(data) as (_, client, settings):
         async with running_tocsin(settings, client):
             applied0 = counter("tocsin_engine_inputs_total")
             rows0 = counter("tocsin_clickhouse_rows_total", table="signals")
@@ -94,7 +80,6 @@ async def tocsin_rate(batches: list[list[dict]], data: Path) -> dict:
             while stored_rows(client) < alerts:  # the counter also counts a batch written twice
                 await asyncio.sleep(0.2)
             stored = time.perf_counter() - started
-        client.close()
     return {
         "alerts_per_s": round(alerts / stored),
         "accepted_s": round(sent["seconds"], 2),

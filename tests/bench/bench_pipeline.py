@@ -17,16 +17,12 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client import REGISTRY
 
-from sinks.clickhouse.client import embedded_dsn, open_client
-from sinks.clickhouse.migrate import migrate
-from streams.local.broker import EmbeddedBroker, free_port
 from streams.metrics import by_label
-from streams.settings import Settings
 from streams.stall_guard import STALLS
 from streams.topics import TopicNames
 from streams.transport import REFETCHES
 from tests.bench.workload import alert_messages, check_messages
-from tests.support.stack import running_tocsin
+from tests.support.stack import embedded_services, running_tocsin
 
 INPUTS = int(os.environ.get("TOCSIN_BENCH_INPUTS", "200000"))
 CHECKS = INPUTS // 20
@@ -106,17 +102,7 @@ async def opened_latencies(bootstrap: str, topic: str) -> list[float]:
 
 async def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="tocsin-bench-"))
-    with EmbeddedBroker(log_file=data / "broker.log") as broker:
-        client = open_client(embedded_dsn(data))
-        migrate(client, "tocsin")
-        settings = Settings(
-            broker=broker.url,
-            clickhouse=embedded_dsn(data),
-            data_dir=data,
-            http_port=free_port(),
-            partitions=4,
-            fast_group_join=True,
-        )
+    with embedded_services(data) as (broker, client, settings):
         names = TopicNames(settings.topic_prefix)
         async with running_tocsin(settings, client):
             start_ms = int(time.time() * 1000)
@@ -146,7 +132,6 @@ async def main() -> None:
                 }
             ).decode()
         )
-        client.close()
 
 
 if __name__ == "__main__":

@@ -20,12 +20,8 @@ import aiohttp
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from sinks.clickhouse.client import embedded_dsn, open_client
-from sinks.clickhouse.migrate import migrate
-from streams.local.broker import EmbeddedBroker, free_port
-from streams.settings import Settings
 from streams.topics import TopicNames
-from tests.support.stack import read_until, running_tocsin
+from tests.support.stack import embedded_services, read_until, running_tocsin
 
 BAD_INPUTS = 10_000
 SEED = 20261130
@@ -72,17 +68,7 @@ def hostile(rnd: random.Random, i: int) -> bytes:
 
 async def scenario(data: Path) -> dict:
     rnd = random.Random(SEED)
-    with EmbeddedBroker(log_file=data / "broker.log") as broker:
-        client = open_client(embedded_dsn(data))
-        migrate(client, "tocsin")
-        settings = Settings(
-            broker=broker.url,
-            clickhouse=embedded_dsn(data),
-            data_dir=data,
-            http_port=free_port(),
-            partitions=4,
-            fast_group_join=True,
-        )
+    with embedded_services(data) as (broker, client, settings):
         names = TopicNames(settings.topic_prefix)
         statuses: Counter = Counter()
         sent_good = kafka_bad = kafka_bad_bytes = http_partial_bytes = 0
@@ -135,7 +121,6 @@ async def scenario(data: Path) -> dict:
                 if good >= sent_good:
                     break
                 await asyncio.sleep(1)
-        client.close()
     reasons = Counter(dict(r.headers)["reason"].decode() for r in dead)
     value_bytes = sum(len(r.value or b"") for r in dead)
     header_bytes = sum(len(k) + len(v) for r in dead for k, v in r.headers)

@@ -6,8 +6,9 @@ test reads ClickHouse through the very client the sink writes with.
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -15,12 +16,36 @@ import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from clickhouse_connect.driver.client import Client
 
+from sinks.clickhouse.client import embedded_dsn, open_client
+from sinks.clickhouse.migrate import migrate
 from sinks.clickhouse.writer import EventWriter
 from streams.app import create_app
-from streams.settings import Settings
+from streams.local.broker import EmbeddedBroker, free_port
+from streams.settings import Settings, from_env
 from streams.topics import TopicNames, ensure_topics
 from streams.web.health import is_ready
 from streams.worker import start_in_loop
+
+
+@contextmanager
+def embedded_services(data: Path) -> Iterator[tuple[EmbeddedBroker, Client, Settings]]:
+    """A fresh embedded broker and a migrated chDB under ``data``, with settings for them
+    (environment first): what ``make bench`` and ``make chaos`` run tocsin on."""
+    with EmbeddedBroker(log_file=data / "broker.log") as broker:
+        client = open_client(embedded_dsn(data))
+        migrate(client, "tocsin")
+        settings = from_env().with_(
+            broker=broker.url,
+            clickhouse=embedded_dsn(data),
+            data_dir=data,
+            http_port=free_port(),
+            partitions=4,
+            fast_group_join=True,
+        )
+        try:
+            yield broker, client, settings
+        finally:
+            client.close()
 
 
 @asynccontextmanager
