@@ -13,6 +13,7 @@ from streams.transport import consumer_url
 from streams.web import engine_state, health
 from streams.web import incidents as incidents_api
 from streams.web import ingest as ingest_api
+from streams.web.auth import Access
 
 # Short group timeouts: a single worker joins in seconds instead of ~30 s, and a dead
 # worker's partitions move quickly. Production clusters may keep Faust's defaults.
@@ -87,8 +88,9 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
     # Signal-log records carry up to 1,000 rows each: fewer records make a ClickHouse batch.
     log_batching = (max(1, settings.sink_batch_size // 20), settings.sink_batch_seconds)
     sink.register(app, "sink-signals", log_topic, dlq, signals_writer, signal_rows, *log_batching)
-    ingest_api.register(app, signals, dlq, settings.limits, settings.policy, settings.api_token, outcomes)
-    incidents_api.register(app, writer.client, settings.database, settings.policy, settings.api_token)
+    access = Access.of(settings.api_token, settings.api_tokens)
+    ingest_api.register(app, signals, dlq, settings.limits, settings.policy, access, outcomes)
+    incidents_api.register(app, writer.client, settings.database, settings.policy, access)
     sink_writers = {names.incidents: writer, names.signal_log: signals_writer}
     stall_guard.register(
         app,
@@ -97,6 +99,6 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
         exit_when_stuck=settings.exit_when_stuck,
         interval=settings.stall_check_seconds,
     )
-    engine_state.register(app, store, settings.api_token)
+    engine_state.register(app, store, access)
     health.register(app)
     return app

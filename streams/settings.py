@@ -12,7 +12,8 @@ then passed down as plain values.
 | `TOCSIN_TOPIC_PREFIX` | `--topic-prefix` | `tocsin` | prefix of every topic name |
 | `TOCSIN_PARTITIONS` | `--partitions` | `4` | partitions of topics tocsin creates |
 | `TOCSIN_POLICY` | `--policy` | built in | YAML policy file (see `tocsin policy`) |
-| `TOCSIN_API_TOKEN` | — | none | bearer token required by the HTTP API |
+| `TOCSIN_API_TOKEN` | — | none | one bearer token with every scope |
+| `TOCSIN_API_TOKENS` / `_FILE` | — | none | scoped tokens `name:ingest+operate+read:secret` (`web/auth.py`) |
 | `TOCSIN_STORE` | `--store` | `rocksdb://` (`up`, `worker`) | Faust table store (`memory://` forgets on restart) |
 | `TOCSIN_APP_ID` | `--app-id` | `tocsin` | consumer group and table namespace |
 | `TOCSIN_SINK_BATCH_SIZE` / `TOCSIN_SINK_BATCH_SECONDS` | — | `1000` / `0.2` | ClickHouse batch bounds |
@@ -59,6 +60,7 @@ class Settings:
     policy: Policy = field(default_factory=load_policy)
     policy_file: str = ""
     api_token: str = field(default="", repr=False)
+    api_tokens: tuple = field(default=(), repr=False)  # streams.web.auth.Token, from TOCSIN_API_TOKENS(_FILE)
     limits: Limits = field(default_factory=lambda: DEFAULT_LIMITS)
     sink_batch_size: int = 1000
     sink_batch_seconds: float = 0.2
@@ -152,4 +154,6 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
     for name, variable in _ENV.items():
         if env.get(variable):
             changes[name] = _typed(types[name], env[variable])
-    return Settings().with_(**changes)
+    from streams.web.auth import tokens_from_env
+
+    return Settings().with_(**changes, api_tokens=tokens_from_env(env) or None)

@@ -14,7 +14,7 @@ from faust.web import Request, Response, View
 from models.correlation import token_of_incident
 from models.serde import to_plain
 from streams.state_store import StateStore
-from streams.web.auth import authorized
+from streams.web.auth import Access
 
 MAX_MEMBERS = 100
 
@@ -30,12 +30,13 @@ def incident_state(store: StateStore, incident_id: str) -> dict | None:
     return plain
 
 
-def register(app: faust.App, store: StateStore, token: str) -> None:
+def register(app: faust.App, store: StateStore, access: Access) -> None:
     @app.page("/v1/incidents/{incident_id}/state")
     class IncidentState(View):
         async def get(self, request: Request, incident_id: str) -> Response:
-            if not authorized(request, token):
-                return self.json({"error": "missing or wrong bearer token"}, status=401)
+            status, who = access.check(request, "read")
+            if status:
+                return self.json({"error": who}, status=status)
             found = incident_state(store, incident_id)
             if found is None:
                 return self.json({"error": f"no incident {incident_id} here"}, status=404)

@@ -14,10 +14,10 @@ from faust.web import Request, Response, View
 from models.policy import Policy
 from models.postmortem import render
 from sinks.clickhouse.queries import incident_events, incident_metrics, list_incidents
-from streams.web.auth import authorized
+from streams.web.auth import Access
 
 
-def register(app: faust.App, client: Client, database: str, policy: Policy, token: str) -> None:
+def register(app: faust.App, client: Client, database: str, policy: Policy, access: Access) -> None:
     lock = asyncio.Lock()  # one query at a time: chDB's client is not made for concurrent use
 
     async def run(function, *args, **kwargs):
@@ -27,8 +27,9 @@ def register(app: faust.App, client: Client, database: str, policy: Policy, toke
     @app.page("/v1/incidents")
     class Incidents(View):
         async def get(self, request: Request) -> Response:
-            if not authorized(request, token):
-                return self.json({"error": "missing or wrong bearer token"}, status=401)
+            status, who = access.check(request, "read")
+            if status:
+                return self.json({"error": who}, status=status)
             query = request.query
             try:
                 limit = min(int(query.get("limit", "100")), 10_000)
@@ -47,8 +48,9 @@ def register(app: faust.App, client: Client, database: str, policy: Policy, toke
     @app.page("/v1/incident-metrics")
     class Metrics(View):
         async def get(self, request: Request) -> Response:
-            if not authorized(request, token):
-                return self.json({"error": "missing or wrong bearer token"}, status=401)
+            status, who = access.check(request, "read")
+            if status:
+                return self.json({"error": who}, status=status)
             try:
                 rows = await run(
                     incident_metrics,
@@ -65,8 +67,9 @@ def register(app: faust.App, client: Client, database: str, policy: Policy, toke
     @app.page("/v1/incidents/{incident_id}/postmortem")
     class Postmortem(View):
         async def get(self, request: Request, incident_id: str) -> Response:
-            if not authorized(request, token):
-                return self.json({"error": "missing or wrong bearer token"}, status=401)
+            status, who = access.check(request, "read")
+            if status:
+                return self.json({"error": who}, status=status)
             events = await run(incident_events, client, database, incident_id)
             if not events:
                 return self.json({"error": f"no incident {incident_id}"}, status=404)

@@ -9,7 +9,8 @@ answers 202 once the broker acknowledged every record.
 
 Status codes follow what senders do with them (Alertmanager retries 5xx and 429 and drops
 other 4xx): 400 with the reasons when nothing in the body is usable, 413 for a body over
-the cap (it can never succeed), 401 without the configured bearer token, 429 with
+the cap (it can never succeed), 401/403 without a token with the ``ingest`` scope (``operate``
+for commands) once tokens are configured (``streams.web.auth``), 429 with
 ``Retry-After`` while too many bytes are being processed, 503 with ``Retry-After`` when
 the broker does not take the records. Items refused inside an otherwise good body are
 listed in the answer and dead-lettered once for the request.
@@ -38,7 +39,7 @@ from streams.dlq import dead_letter
 from streams.metrics import HTTP_OVERLOADED, INGESTED
 from streams.outcomes import Outcomes
 from streams.routing import send_all, signal_records
-from streams.web.auth import authorized
+from streams.web.auth import Access
 from streams.web.body import BodyTooLarge, read_capped
 from streams.web.command_answer import command_answer, expect_outcome, forget_outcome
 
@@ -72,7 +73,7 @@ class Edge:
     dlq: faust.TopicT
     limits: Limits
     policy: Policy
-    token: str
+    access: Access
     outcomes: Outcomes | None = None
     admission: Admission = field(init=False)
 
@@ -94,11 +95,13 @@ def _retry_later(view: View, error: str, status: int, trace_id: str = "") -> Res
     return response
 
 
-async def read_body(view: View, request: Request, edge: Edge) -> bytearray:
-    if not authorized(request, edge.token):
-        raise Refused(view.json({"error": "missing or wrong bearer token"}, status=401))
+async def read_body(view: View, request: Request, edge: Edge, scope: str) -> tuple[bytearray, str]:
+    """The whole body and the name of the token that sent it ("" with an open API)."""
+    status, who = edge.access.check(request, scope)
+    if status:
+        raise Refused(view.json({"error": who}, status=status))
     try:
-        return await read_capped(request, edge.limits.max_payload_bytes)
+        return await read_capped(request, edge.limits.max_payload_bytes), who
     except BodyTooLarge as exc:
         limit = edge.limits.max_payload_bytes
         raise Refused(
@@ -156,9 +159,9 @@ async def handle(view: View, request: Request, kind: str, edge: Edge, body_of: C
         HTTP_OVERLOADED.inc()
         return _retry_later(view, "busy, retry", 429)
     try:
-        body = await read_body(view, request, edge)
+        body, who = await read_body(view, request, edge, "operate" if kind == "commands" else "ingest")
         if body_of is not None:
-            body = body_of(body)
+            body = body_of(body, who)
         return await accept(view, request, kind, body, edge)
     except Refused as refused:
         return refused.response
@@ -175,24 +178,26 @@ def register_endpoint(app: faust.App, path: str, kind: str, edge: Edge) -> None:
     app.page(path)(Ingest)
 
 
-def command_body(given: bytes, incident_id: str, action: str) -> bytes:
-    """The command as the commands parser reads it: the body's fields plus the URL's."""
+def command_body(given: bytes, incident_id: str, action: str, who: str = "") -> bytes:
+    """The command as the commands parser reads it: the body's fields plus the URL's; the
+    actor defaults to the name of the token that sent it."""
     try:
         fields = orjson.loads(given) if given.strip() else {}
     except orjson.JSONDecodeError:
         fields = None
     if not isinstance(fields, dict):
         raise Refused(Response())  # replaced by the caller with a 400
-    return orjson.dumps({**fields, "action": action, "incident_id": incident_id})
+    defaults = {"actor": who} if who else {}
+    return orjson.dumps({**defaults, **fields, "action": action, "incident_id": incident_id})
 
 
 def register_commands(app: faust.App, edge: Edge) -> None:
     @app.page("/v1/incidents/{incident_id}/{action}")
     class IncidentCommand(View):
         async def post(self, request: Request, incident_id: str, action: str) -> Response:
-            def body_of(given: bytes) -> bytes:
+            def body_of(given: bytes, who: str) -> bytes:
                 try:
-                    return command_body(given, incident_id, action)
+                    return command_body(given, incident_id, action, who)
                 except Refused:
                     raise Refused(self.json({"error": "body must be a JSON object"}, status=400)) from None
 
@@ -205,10 +210,10 @@ def register(
     dlq: faust.TopicT,
     limits: Limits,
     policy: Policy,
-    token: str,
+    access: Access,
     outcomes: Outcomes | None = None,
 ) -> Edge:
-    edge = Edge(signals, dlq, limits, policy, token, outcomes)
+    edge = Edge(signals, dlq, limits, policy, access, outcomes)
     for path, kind in (
         ("/v1/alertmanager", "alerts"),
         ("/v1/events", "alerts"),
