@@ -1,6 +1,8 @@
 """ClickHouse analytics on chDB: the seed's metric queries run verbatim against tocsin's schema."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from models.engine import step
 from models.policy import load_policy
@@ -304,3 +306,60 @@ def test_seed_queries_on_a_normal_day(clickhouse, database: str) -> None:
     assert any(i.reopened for i in finals) and any(i.severity == "P0" and i.service == "cdn" for i in finals)
     assert response == pytest.approx(sum((i.acknowledged_at - i.detected_at) / MIN for i in acked) / len(acked))
     assert resolution == pytest.approx(sum((i.resolved_at - i.detected_at) / MIN for i in done) / len(done))
+
+
+@st.composite
+def lifecycles(draw: st.DrawFn) -> list[tuple]:
+    """Per incident: its source severity and a random sequence of what people and monitors do."""
+    actions = st.sampled_from(["ack", "resolve", "reopen", "close", "severity", "signal_resolves", "note"])
+    return [
+        (
+            draw(st.sampled_from(["critical", "error", "warning", ""])),
+            draw(
+                st.lists(st.tuples(actions, st.integers(1, 600), st.sampled_from(["P0", "P1", "P2", "P3"])), max_size=6)
+            ),
+        )
+        for _ in range(draw(st.integers(1, 6)))
+    ]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(histories=lifecycles())
+def test_seed_queries_equal_python_on_random_lifecycles(clickhouse, database: str, histories: list[tuple]) -> None:
+    """Open, unacknowledged, acknowledged-never-resolved, reopened, re-resolved, upgraded and
+    downgraded incidents of every severity: the procedure's queries, verbatim, equal Python's."""
+    import time
+
+    policy = load_policy()
+    now = int(time.time() * 1000) // 60_000 * 60_000
+    events, finals = [], []
+    for n, (source_severity, steps) in enumerate(histories):
+        start = now - 86_400_000 + n * MIN
+        labels = {"severity": source_severity} if source_severity else {}
+        fired = alert(f"R{n}", service=f"svc-{n}", starts=start, **labels)
+        state, emitted, _ = step(KeyState(), fired, start, policy)
+        events += emitted
+        incident = emitted[0].incident_id
+        for action, minutes, severity in steps:
+            at = start + minutes * MIN
+            if action == "signal_resolves":
+                item = resolved(fired, at)
+            else:
+                item = command(action, incident, at, text="t", severity=severity if action == "severity" else "")
+            state, emitted, _ = step(state, item, at, policy)
+            events += emitted
+        finals.append(state.incidents[incident])
+    clickhouse.command(f"TRUNCATE TABLE {database}.incident_events")
+    EventWriter(clickhouse, database).write_sync([to_row(e.to_dict()) for e in events])
+    clickhouse.command(f"USE {database}")
+    try:
+        response = clickhouse.query(RESPONSE_TIME_SQL).result_rows[0][0]
+        resolution = clickhouse.query(RESOLUTION_TIME_SQL).result_rows[0][0]
+    finally:
+        clickhouse.command("USE default")
+    acked = [
+        (i.acknowledged_at - i.detected_at) / MIN for i in finals if i.severity in ("P0", "P1") and i.acknowledged_at
+    ]
+    done = [(i.resolved_at - i.detected_at) / MIN for i in finals if i.resolved_at]
+    assert response == (pytest.approx(sum(acked) / len(acked)) if acked else None)
+    assert resolution == (pytest.approx(sum(done) / len(done)) if done else None)
