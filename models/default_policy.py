@@ -40,6 +40,7 @@ resolution:
   auto: all                 # all | first | last | manual
   stale_after:              # resolve a firing signal not seen for this long (0: never)
     alertmanager: 0
+    grafana: 0
     pagerduty: 0
     generic: 1h
     check: 30m

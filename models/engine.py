@@ -29,6 +29,9 @@ from models.signal_flow import on_signal
 from models.state import Decision, KeyState, Outcome
 from models.timers import run_timers
 
+#: Sources whose correlation key comes from labels (``correlation.key_labels``).
+LABELLED_SOURCES = frozenset({"alertmanager", "grafana"})
+
 
 class Step(NamedTuple):
     state: KeyState
@@ -42,7 +45,8 @@ def correlation_key(item: Input, policy: Policy) -> str:
         group_by = policy.group_by.get(item.source)
         if group_by:
             return grouping_key(item.labels, group_by)
-        service = service_of(item.labels, policy.key_labels) if item.source == "alertmanager" else item.service
+        labelled = item.source in LABELLED_SOURCES
+        service = service_of(item.labels, policy.key_labels) if labelled else item.service
         return key_for_service(service, policy.dependencies)
     if isinstance(item, Command):
         raise ValueError("commands are routed by incident id; use routing_key")

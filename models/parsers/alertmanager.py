@@ -8,7 +8,15 @@ a bad envelope rejects the whole payload.
 
 API v2 alerts (what Prometheus posts to Alertmanager) carry no status: an ``endsAt`` at or
 before the arrival time means resolved, as Alertmanager itself decides.
+
+Grafana-managed alerting posts the same shape with ``"version": "1"`` (plus ``orgId``,
+``state``, ``title``, ``message`` and per alert ``values``, ``valueString``, ``silenceURL``,
+``dashboardURL``, ``panelURL``). Its alerts are source ``grafana`` and keep Grafana's own
+``fingerprint`` as identity (Grafana hashes labels its own way), so an alert is the same
+alert in Grafana and in tocsin; dedup and correlation are those of Alertmanager alerts.
 """
+
+import re
 
 from models.correlation import service_of
 from models.errors import Reason, RejectedInput
@@ -19,7 +27,10 @@ from models.parsers.result import Parsed
 from models.signal import Signal, SignalStatus
 
 SOURCE = "alertmanager"
+GRAFANA = "grafana"
 SUPPORTED_VERSIONS = frozenset({"4"})
+GRAFANA_VERSION = "1"
+_HEX16 = re.compile(r"^[0-9a-f]{16}$")
 SEVERITY_LABELS = ("severity", "priority")
 
 
@@ -28,14 +39,15 @@ def parse_webhook(payload: dict, limits: Limits, now: int = 0) -> Parsed:
 
     def parse() -> Parsed:
         version = payload.get("version")
-        if version is not None and str(version) not in SUPPORTED_VERSIONS:
+        source = GRAFANA if version is not None and str(version) == GRAFANA_VERSION else SOURCE
+        if version is not None and str(version) not in SUPPORTED_VERSIONS and source != GRAFANA:
             raise RejectedInput(Reason.UNSUPPORTED_VERSION, f"webhook version {version!r}")
         alerts = payload.get("alerts")
         if alerts is None:
             raise RejectedInput(Reason.MISSING_FIELD, "alerts")
         if not isinstance(alerts, list):
             raise RejectedInput(Reason.WRONG_TYPE, "alerts must be a list")
-        parsed = each(alerts, lambda a: parse_alert(a, limits, now), limits)
+        parsed = each(alerts, lambda a: parse_alert(a, limits, now, source), limits)
         group_key = payload.get("groupKey")
         parsed.group_key = group_key if isinstance(group_key, str) else ""
         return parsed
@@ -48,7 +60,7 @@ def parse_api_alerts(alerts: list, limits: Limits, now: int) -> Parsed:
     return each(alerts, lambda a: parse_alert(a, limits, now), limits)
 
 
-def parse_alert(alert: object, limits: Limits, now: int = 0) -> Signal:
+def parse_alert(alert: object, limits: Limits, now: int = 0, source: str = SOURCE) -> Signal:
     """One alert object → ``Signal``, or ``RejectedInput``."""
     alert = require_object(alert, "alert")
     labels = string_map(alert.get("labels"), "labels", limits, limits.max_value_length, required=True)
@@ -57,15 +69,12 @@ def parse_alert(alert: object, limits: Limits, now: int = 0) -> Signal:
     annotations = string_map(alert.get("annotations"), "annotations", limits, limits.max_annotation_length)
     ends_at = timestamp(alert, "endsAt", required=False)
     starts_at = timestamp(alert, "startsAt", required=now == 0, default=now)
-    computed = fingerprint(labels)
-    given = alert.get("fingerprint")
-    if given is not None and given != computed:
-        raise RejectedInput(Reason.INVALID_VALUE, f"fingerprint {given!r} != labels' {computed}")
+    computed = _identity(alert, labels, source)
     generator_url = alert.get("generatorURL") or ""
     if not isinstance(generator_url, str):
         raise RejectedInput(Reason.WRONG_TYPE, "generatorURL must be a string")
     return Signal(
-        source=SOURCE,
+        source=source,
         fingerprint=computed,
         status=_status(alert.get("status"), ends_at, now),
         starts_at=starts_at,
@@ -77,6 +86,17 @@ def parse_alert(alert: object, limits: Limits, now: int = 0) -> Signal:
         generator_url=generator_url[: limits.max_value_length],
         severity=next((labels[n].lower() for n in SEVERITY_LABELS if labels.get(n)), ""),
     )
+
+
+def _identity(alert: dict, labels: dict[str, str], source: str) -> str:
+    """Alertmanager's fingerprint of the labels (a given one must match); Grafana's as given."""
+    given = alert.get("fingerprint")
+    if source == GRAFANA and isinstance(given, str) and _HEX16.match(given):
+        return given
+    computed = fingerprint(labels)
+    if source != GRAFANA and given is not None and given != computed:
+        raise RejectedInput(Reason.INVALID_VALUE, f"fingerprint {given!r} != labels' {computed}")
+    return computed
 
 
 def _status(value: object, ends_at: int, now: int) -> SignalStatus:

@@ -155,3 +155,22 @@ def test_bad_http_input_answers_clearly(settings: Settings, clickhouse) -> None:
             assert dead[0].value == mixed
 
     asyncio.run(scenario())
+
+
+def test_a_grafana_alerting_webhook_opens_incidents(settings: Settings, clickhouse) -> None:
+    async def scenario() -> None:
+        async with running_tocsin(settings, clickhouse):
+            status, body = await post(f"{settings.base_url}/v1/alertmanager", fixture_bytes("grafana-webhook.json"))
+            assert (status, body["accepted"]) == (202, 2)
+            records = await read_topic(settings.bootstrap_servers, TopicNames(settings.topic_prefix).incidents, 2)
+        opened = sorted(
+            (e["fingerprint"], e["service"], e["title"])
+            for r in records
+            if (e := json.loads(r.value))["kind"] == "opened"
+        )
+        assert opened == [
+            ("bc97ff14869b13e3", "High CPU usage", "This alert was triggered for zone eu-1"),
+            ("c6eadffa33fcdf37", "High memory usage", "This alert was triggered for zone us-1"),
+        ]
+
+    asyncio.run(scenario())

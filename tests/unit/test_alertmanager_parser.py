@@ -129,3 +129,21 @@ def test_fuzzed_bytes_never_raise(raw: bytes) -> None:
 def test_fuzzed_alerts_never_raise(fields: dict) -> None:
     result = parse_webhook(payload(fields))
     assert len(result.inputs) + len(result.rejections) == 1
+
+
+def test_grafana_alerting_webhook_keeps_grafanas_identity() -> None:
+    """Grafana-managed alerts (``"version": "1"``, its documented payload) are accepted as they are."""
+    result = parse_alerts(fixture_bytes("grafana-webhook.json"), DEFAULT_LIMITS, 1_634_025_000_000)
+    assert not result.rejections
+    assert [(s.source, s.fingerprint, s.status, s.title) for s in result.signals] == [
+        ("grafana", "c6eadffa33fcdf37", SignalStatus.FIRING, "This alert was triggered for zone us-1"),
+        ("grafana", "bc97ff14869b13e3", SignalStatus.FIRING, "This alert was triggered for zone eu-1"),
+    ]
+    assert result.signals[0].generator_url == "https://play.grafana.org/alerting/1afz29v7z/edit"
+    assert result.signals[0].starts_at == 1_634_025_063_157  # 09:51:03.157 at +02:00
+
+
+def test_other_webhook_versions_are_still_refused() -> None:
+    body = json.loads(fixture_bytes("grafana-webhook.json"))
+    result = parse_alerts(json.dumps({**body, "version": "2"}).encode(), DEFAULT_LIMITS, 0)
+    assert result.rejections[0].reason is Reason.UNSUPPORTED_VERSION
