@@ -1,10 +1,12 @@
 """The incident engine alone (no Kafka): inputs/s through ``step_in_place`` as the correlate
-agent calls it, versus the copying ``step``, and the cost of storing state.
+agent calls it, versus the copying ``step``; the cost of an exact duplicate; the cost of
+storing state; and the memory and stored bytes per active fingerprint at 100k fingerprints.
 
 Prints one JSON line. Part of ``make bench``.
 """
 
 import time
+import tracemalloc
 
 import orjson
 
@@ -37,9 +39,44 @@ def run(items: list, in_place: bool) -> tuple[float, dict]:
     return len(items) / (time.perf_counter() - started), states
 
 
+def duplicate_us(items: list, states: dict) -> float:
+    """Microseconds to recognise an input the state already holds (Alertmanager's re-sends)."""
+    policy = load_policy()
+    started = time.perf_counter()
+    for item in items:
+        step_in_place(states[routing_key(item, policy)], item, NOW, policy, key=correlation_key(item, policy))
+    return 1e6 * (time.perf_counter() - started) / len(items)
+
+
+def per_fingerprint(count: int = 100_000, keys: int = 1000) -> dict:
+    """Memory and stored bytes per active fingerprint (one firing alert each)."""
+    from streams.state_store import StateStore
+    from tests.support.engine import alert
+
+    policy = load_policy()
+    tracemalloc.start()
+    states = {}
+    for i in range(count):
+        service = f"svc-{i % keys}"
+        state = states.setdefault(service, KeyState())
+        step_in_place(state, alert(f"A{i}", starts=NOW, service=service), NOW, policy, key=service)
+    memory = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    table: dict = {}
+    store = StateStore(table)
+    for token, state in states.items():
+        store.save(token, state, set(state.signals) | {""})
+    stored = sum(len(value) for value in table.values())
+    return {
+        "memory_bytes_per_fingerprint": round(memory / count),
+        "stored_bytes_per_fingerprint": round(stored / count),
+    }
+
+
 def main() -> None:
     items = inputs()
     in_place, states = run(items, in_place=True)
+    duplicate = duplicate_us(items, states)
     copying, _ = run(items[:5000], in_place=False)
     started = time.perf_counter()
     blobs = [state.to_json() for state in states.values()]
@@ -56,6 +93,8 @@ def main() -> None:
                 "state_store_ms_orjson": round(to_json_ms, 3),
                 "state_store_ms_to_dict": round(to_dict_ms, 3),
                 "keys": len(states),
+                "exact_duplicate_us": round(duplicate, 2),
+                **per_fingerprint(),
             }
         ).decode()
     )
