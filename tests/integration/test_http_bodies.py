@@ -6,10 +6,12 @@ import time
 from dataclasses import replace
 
 import aiohttp
+import faust
 import orjson
 import pytest
 
 from streams.settings import Settings
+from streams.topics import TopicNames
 from tests.support.stack import running_tocsin
 
 pytestmark = pytest.mark.integration
@@ -54,12 +56,26 @@ def test_bodies_of_64k_to_16m_in_small_chunks_are_read_whole(settings: Settings,
     asyncio.run(scenario())
 
 
-def test_busy_and_broker_down_answer_retry_after(settings: Settings, clickhouse) -> None:
+def test_busy_and_broker_down_answer_retry_after(
+    settings: Settings, clickhouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The broker refusing is injected (the signals topic's ``send`` raises): the shared test
+    broker cannot be taken away from one test."""
     small = replace(settings.limits, max_payload_bytes=64 << 10)  # admission: 4 × 64 KB in flight
     settings = replace(settings, limits=small)
+    signals = TopicNames(settings.topic_prefix).signals
+    refusing = {"on": False}
+    real_send = faust.topics.Topic.send
+
+    async def send(self, *args, **kwargs):
+        if refusing["on"] and self.get_topic_name() == signals:
+            raise ConnectionError("injected: the broker does not take the records")
+        return await real_send(self, *args, **kwargs)
+
+    monkeypatch.setattr(faust.topics.Topic, "send", send)
 
     async def scenario() -> None:
-        async with running_tocsin(settings, clickhouse) as app, aiohttp.ClientSession() as session:
+        async with running_tocsin(settings, clickhouse), aiohttp.ClientSession() as session:
             url = f"{settings.base_url}/v1/alertmanager"
             body, _ = webhook_of_size(60 << 10)
 
@@ -71,7 +87,7 @@ def test_busy_and_broker_down_answer_retry_after(settings: Settings, clickhouse)
             answers = await asyncio.gather(*(slow_post() for _ in range(8)))
             assert (202, "") in answers and (429, "1") in answers, answers
 
-            await app.producer.stop()  # the broker connection is gone: the sender must retry
+            refusing["on"] = True
             async with session.post(url, data=body) as response:
                 assert (response.status, response.headers.get("Retry-After")) == (503, "1")
 
