@@ -29,6 +29,15 @@ WHERE resolved_time IS NOT NULL
 """
 
 
+def verbatim(clickhouse, database: str, sql: str) -> float | None:
+    """Run ``sql`` as written: unqualified ``incidents`` resolves in the session's database."""
+    clickhouse.command(f"USE {database}")
+    try:
+        return clickhouse.query(sql).result_rows[0][0]
+    finally:
+        clickhouse.command("USE default")
+
+
 def lifecycle(now_ms: int) -> list[dict]:
     """Three incidents: P0 acked after 5 min, resolved after 45; P1 acked after 30, resolved after 120;
     P3 never acked, resolved after 10."""
@@ -60,12 +69,7 @@ def test_seed_metric_queries_run_verbatim(clickhouse, database: str) -> None:
     writer.write_sync(list(reversed(rows[:3])))  # the same events again, in another batch and order
 
     def scalar(sql: str) -> float:
-        """Run ``sql`` as written: unqualified ``incidents`` resolves in the session's database."""
-        clickhouse.command(f"USE {database}")
-        try:
-            return clickhouse.query(sql).result_rows[0][0]
-        finally:
-            clickhouse.command("USE default")
+        return verbatim(clickhouse, database, sql)
 
     assert scalar(RESPONSE_TIME_SQL) == pytest.approx((5 + 30) / 2)
     assert scalar(RESOLUTION_TIME_SQL) == pytest.approx((45 + 120 + 10) / 3)
@@ -294,12 +298,7 @@ def test_seed_queries_on_a_normal_day(clickhouse, database: str) -> None:
 
     events, finals = mixed_history(int(time.time() * 1000) // 60_000 * 60_000)
     EventWriter(clickhouse, database).write_sync([to_row(e) for e in events])
-    clickhouse.command(f"USE {database}")
-    try:
-        response = clickhouse.query(RESPONSE_TIME_SQL).result_rows[0][0]
-        resolution = clickhouse.query(RESOLUTION_TIME_SQL).result_rows[0][0]
-    finally:
-        clickhouse.command("USE default")
+    response, resolution = (verbatim(clickhouse, database, sql) for sql in (RESPONSE_TIME_SQL, RESOLUTION_TIME_SQL))
     acked = [i for i in finals if i.severity in ("P0", "P1") and i.acknowledged_at]
     done = [i for i in finals if i.resolved_at]
     assert {i.status for i in finals} >= {"detected", "acknowledged", "resolved"}
@@ -351,12 +350,7 @@ def test_seed_queries_equal_python_on_random_lifecycles(clickhouse, database: st
         finals.append(state.incidents[incident])
     clickhouse.command(f"TRUNCATE TABLE {database}.incident_events")
     EventWriter(clickhouse, database).write_sync([to_row(e.to_dict()) for e in events])
-    clickhouse.command(f"USE {database}")
-    try:
-        response = clickhouse.query(RESPONSE_TIME_SQL).result_rows[0][0]
-        resolution = clickhouse.query(RESOLUTION_TIME_SQL).result_rows[0][0]
-    finally:
-        clickhouse.command("USE default")
+    response, resolution = (verbatim(clickhouse, database, sql) for sql in (RESPONSE_TIME_SQL, RESOLUTION_TIME_SQL))
     acked = [
         (i.acknowledged_at - i.detected_at) / MIN for i in finals if i.severity in ("P0", "P1") and i.acknowledged_at
     ]
