@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,6 +35,13 @@ def alerts(first: int, count: int, started: str) -> dict:
         for i in range(first, first + count)
     ]
     return {"version": "4", "status": "firing", "alerts": group}
+
+
+def applied(url: str) -> float:
+    """Inputs the engine applied so far (``tocsin_engine_inputs_total``)."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=30) as response:
+        lines = response.read().decode().splitlines()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith("tocsin_engine_inputs_total{"))
 
 
 def start(data: Path, port: int) -> tuple[subprocess.Popen, float]:
@@ -68,11 +76,11 @@ def main() -> None:
             sent += count
         labels = alerts(OPEN_INCIDENTS - 1, 1, started)["alerts"][0]["labels"]
         incident = incident_id_for(labels["service"], fingerprint(labels), parse_ms(started))
-        deadline = time.monotonic() + 600
-        while get_json(f"{url}/v1/incidents/{incident}/state", timeout=30)[0] != 200:
-            assert time.monotonic() < deadline, "the last incident never opened"
-            time.sleep(0.5)
-        time.sleep(3)  # the engine has caught up with the repeats queued behind it
+        deadline = time.monotonic() + 3600
+        while applied(url) < sent:  # every input applied: the state holds all of them
+            assert time.monotonic() < deadline, "the engine did not catch up within an hour"
+            time.sleep(1)
+        assert get_json(f"{url}/v1/incidents/{incident}/state", timeout=30)[0] == 200
     finally:
         os.killpg(up.pid, signal.SIGTERM)
         up.wait(120)
