@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from faust.web import Request
+from faust.web import Request, Response, View
 
 SCOPES = ("ingest", "operate", "read")
 IMPLIED = {"operate": {"read"}}
@@ -74,6 +74,11 @@ class Access:
     def of(cls, single: str = "", tokens: tuple[Token, ...] = ()) -> "Access":
         everything = (Token("api", frozenset(SCOPES), single),) if single else ()
         return cls(everything + tokens)
+
+    def refusal(self, view: View, request: Request, scope: str) -> Response | None:
+        """The 401/403 answer for a request without the scope, or None when it may proceed."""
+        status, reason = self.check(request, scope)
+        return view.json({"error": reason}, status=status) if status else None
 
     def check(self, request: Request, scope: str) -> tuple[int, str]:
         """(0, token name) when allowed; (401 or 403, reason) when not."""

@@ -34,9 +34,8 @@ def register(app: faust.App, store: StateStore, access: Access) -> None:
     @app.page("/v1/incidents/{incident_id}/state")
     class IncidentState(View):
         async def get(self, request: Request, incident_id: str) -> Response:
-            status, who = access.check(request, "read")
-            if status:
-                return self.json({"error": who}, status=status)
+            if refused := access.refusal(self, request, "read"):
+                return refused
             found = incident_state(store, incident_id)
             if found is None:
                 return self.json({"error": f"no incident {incident_id} here"}, status=404)

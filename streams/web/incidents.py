@@ -27,9 +27,8 @@ def register(app: faust.App, client: Client, database: str, policy: Policy, acce
     @app.page("/v1/incidents")
     class Incidents(View):
         async def get(self, request: Request) -> Response:
-            status, who = access.check(request, "read")
-            if status:
-                return self.json({"error": who}, status=status)
+            if refused := access.refusal(self, request, "read"):
+                return refused
             query = request.query
             try:
                 limit = min(int(query.get("limit", "100")), 10_000)
@@ -48,9 +47,8 @@ def register(app: faust.App, client: Client, database: str, policy: Policy, acce
     @app.page("/v1/incident-metrics")
     class Metrics(View):
         async def get(self, request: Request) -> Response:
-            status, who = access.check(request, "read")
-            if status:
-                return self.json({"error": who}, status=status)
+            if refused := access.refusal(self, request, "read"):
+                return refused
             try:
                 rows = await run(
                     incident_metrics,
@@ -67,9 +65,8 @@ def register(app: faust.App, client: Client, database: str, policy: Policy, acce
     @app.page("/v1/incidents/{incident_id}/postmortem")
     class Postmortem(View):
         async def get(self, request: Request, incident_id: str) -> Response:
-            status, who = access.check(request, "read")
-            if status:
-                return self.json({"error": who}, status=status)
+            if refused := access.refusal(self, request, "read"):
+                return refused
             events = await run(incident_events, client, database, incident_id)
             if not events:
                 return self.json({"error": f"no incident {incident_id}"}, status=404)
