@@ -159,7 +159,8 @@ class Correlator:
         for token, state in batch.states.items():
             with as_event(batch.carriers[token]):  # the changelog partition follows it
                 writes += self.store.save(token, state, batch.touched[token])
-            self.due[token] = next_due(state, self.policy)
+            if batch.touched[token] or token not in self.due:  # unchanged state, unchanged timers
+                self.due[token] = next_due(state, self.policy)
         metrics.STATE_WRITES.inc(writes)
         return writes
 
