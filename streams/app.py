@@ -66,7 +66,7 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
     store = StateStore(table, cache_keys=settings.state_cache_keys)
 
     for kind, topic in topics.items():
-        ingest.register(app, kind, topic, signals, dlq, settings.limits, settings.policy)
+        ingest.register(app, kind, topic, signals, dlq, settings.limits, settings.policy, settings.partitions)
     correlate.register(
         app,
         signals,
@@ -89,7 +89,7 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
     log_batching = (max(1, settings.sink_batch_size // 20), settings.sink_batch_seconds)
     sink.register(app, "sink-signals", log_topic, dlq, signals_writer, signal_rows, *log_batching)
     access = Access.of(settings.api_token, settings.api_tokens)
-    ingest_api.register(app, signals, dlq, settings.limits, settings.policy, access, outcomes)
+    ingest_api.register(app, signals, dlq, settings.limits, settings.policy, access, settings.partitions, outcomes)
     incidents_api.register(app, writer.client, settings.database, settings.policy, access)
     sink_writers = {names.incidents: writer, names.signal_log: signals_writer}
     stall_guard.register(

@@ -1,12 +1,20 @@
 """Engine inputs on the internal ``tocsin.signals`` topic: tagged JSON, many per message.
 
-One message carries inputs of one source record (or HTTP request) for one correlation key,
-plus their arrival time, so the correlate agent sees exactly what the edge parsed, and a
-replay sees exactly what the live run saw. A key's inputs are split across as many
-messages as it takes to keep each under ``MAX_RECORD_BYTES`` (a Kafka record limit), so a
-5,000-alert webhook is a handful of records, never one oversized one.
+A message carries the inputs of one source record (or HTTP request) that belong to one
+partition, grouped by key token, plus their arrival time: the correlate agent sees exactly
+what the edge parsed, and a replay sees exactly what the live run saw. One message per
+request and partition (not per key) keeps the record count — what a Kafka hop costs per
+message — independent of how many services a webhook of 1,000 alerts spans. A message
+stays under ``MAX_RECORD_BYTES`` (a Kafka record limit); a key's inputs may be split over
+several, so a 5,000-alert webhook is a handful of records, never one oversized one.
+
+    {"now": 1733011200000, "groups": [{"token": "svc-a", "key": "svc-a", "items": [[tag, {...}], ...]}, ...]}
+
+Records of the earlier one-key layout (``{"key", "now", "items"}``, the key token as the
+record key) are still read, so a rolling upgrade drains them.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -29,57 +37,101 @@ _TAGS = {cls: tag for tag, cls in _TYPES.items()}
 TICK = "tick"
 MAX_RECORD_BYTES = 900_000  # Kafka's default message.max.bytes is 1,048,588
 
+#: (token, correlation key, inputs): the inputs of one key token.
+Group = tuple[str, str, list[Input]]
+
 
 def encode_item(item: Input) -> bytes:
     """``[tag, fields]``: orjson writes the dataclass natively (what ``to_dict`` gives, 10× faster)."""
     return orjson.dumps([_TAGS[type(item)], item])
 
 
-def encode_batch(key: str, now: int, items: list[Input]) -> bytes:
-    return _record(key, now, [encode_item(i) for i in items])
+def _group(token: str, key: str, encoded: list[bytes]) -> bytes:
+    return (
+        b'{"token":' + orjson.dumps(token) + b',"key":' + orjson.dumps(key) + b',"items":[' + b",".join(encoded) + b"]}"
+    )
 
 
-def _record(key: str, now: int, encoded: list[bytes]) -> bytes:
-    head = b'{"key":' + orjson.dumps(key) + b',"now":' + str(int(now)).encode() + b',"items":['
-    return head + b",".join(encoded) + b"]}"
+def _record(now: int, groups: list[bytes]) -> bytes:
+    return b'{"now":' + str(int(now)).encode() + b',"groups":[' + b",".join(groups) + b"]}"
+
+
+class _Records:
+    """Accumulates encoded groups into records of at most ``max_bytes``."""
+
+    def __init__(self, now: int, max_bytes: int) -> None:
+        self.now, self.max_bytes = now, max_bytes
+        self.overhead = len(_record(now, []))
+        self.done: list[bytes] = []
+        self.groups: list[bytes] = []
+        self.size = self.overhead
+
+    def add(self, token: str, key: str, encoded: list[bytes]) -> None:
+        """Place one key's encoded items, opening new records (and parts) as they fill."""
+        group_overhead = len(_group(token, key, [])) + 1
+        part: list[bytes] = []
+        part_size = group_overhead
+        for item in encoded:
+            if part and self.size + part_size + len(item) + 1 > self.max_bytes:
+                self._close_part(token, key, part)
+                self.flush()
+                part, part_size = [], group_overhead
+            elif not part and self.size + group_overhead + len(item) > self.max_bytes:
+                self.flush()
+            part.append(item)
+            part_size += len(item) + 1
+        if part:
+            self._close_part(token, key, part)
+
+    def _close_part(self, token: str, key: str, part: list[bytes]) -> None:
+        group = _group(token, key, part)
+        self.groups.append(group)
+        self.size += len(group) + 1
+
+    def flush(self) -> None:
+        if self.groups:
+            self.done.append(_record(self.now, self.groups))
+        self.groups, self.size = [], self.overhead
 
 
 def encode_records(
-    key: str, now: int, items: list[Input], max_bytes: int = MAX_RECORD_BYTES
+    now: int, groups: Iterable[Group], max_bytes: int = MAX_RECORD_BYTES
 ) -> tuple[list[bytes], list[Input]]:
-    """``items`` as records of at most ``max_bytes``, and the items too big for any record."""
-    overhead = len(_record(key, now, []))
-    records: list[bytes] = []
+    """``groups`` (of one partition) as records of at most ``max_bytes``, and the inputs too
+    big for any record."""
+    records = _Records(now, max_bytes)
     too_big: list[Input] = []
-    chunk: list[bytes] = []
-    size = overhead
-    for item in items:
-        encoded = encode_item(item)
-        if overhead + len(encoded) > max_bytes:
-            too_big.append(item)
-            continue
-        if chunk and size + len(encoded) + 1 > max_bytes:
-            records.append(_record(key, now, chunk))
-            chunk, size = [], overhead
-        chunk.append(encoded)
-        size += len(encoded) + 1
-    if chunk:
-        records.append(_record(key, now, chunk))
-    return records, too_big
+    for token, key, items in groups:
+        limit = max_bytes - records.overhead - len(_group(token, key, [])) - 1
+        encoded = []
+        for item in items:
+            data = encode_item(item)
+            if len(data) > limit:
+                too_big.append(item)
+            else:
+                encoded.append(data)
+        records.add(token, key, encoded)
+    records.flush()
+    return records.done, too_big
 
 
 def encode_tick(now: int) -> bytes:
     return orjson.dumps({"type": TICK, "now": now})
 
 
-def decode(raw: bytes) -> dict:
-    """``{"key", "now", "items": [Input, …]}`` or ``{"type": "tick", "now"}``."""
+def decode(raw: bytes, record_key: str | None = None) -> dict:
+    """``{"now", "groups": [(token, key, [Input, …]), …]}`` or ``{"type": "tick", "now"}``.
+
+    ``record_key`` (the record's key token) is only read for records of the one-key layout.
+    """
     message = orjson.loads(raw)
     if message.get("type") == TICK:
         return message
-    message["items"] = [_decode_item(tag, data) for tag, data in message["items"]]
+    if "groups" in message:
+        groups = message["groups"]
+    else:
+        groups = [{"token": record_key, "key": message["key"], "items": message["items"]}]
+    message["groups"] = [
+        (g["token"], g["key"], [_TYPES[tag].from_dict(data) for tag, data in g["items"]]) for g in groups
+    ]
     return message
-
-
-def _decode_item(tag: str, data: dict) -> Input:
-    return _TYPES[tag].from_dict(data)

@@ -1,43 +1,68 @@
-"""From parsed inputs to ``tocsin.signals`` records: grouped by key token, size-bounded.
+"""From parsed inputs to ``tocsin.signals`` records: one per partition, size-bounded.
 
 Shared by the HTTP edge (which writes engine-ready inputs straight to the signals topic)
 and the ingest agents (for records producers wrote to the input topics), so both route,
-split and refuse in exactly the same way.
+split and refuse in exactly the same way. A key token's partition is the one Kafka's
+default partitioner gives its JSON-encoded token (what the table's changelog uses too), so
+every input of a key, and its state, live on one partition whoever wrote them.
 """
 
 import faust
+from aiokafka.partitioner import DefaultPartitioner
 
 from models.command import Command
 from models.engine import correlation_key, routing_key
 from models.errors import Reason, Rejection
 from models.parsers.result import Input
 from models.policy import Policy
-from streams.codec import MAX_RECORD_BYTES, encode_records
+from streams.codec import MAX_RECORD_BYTES, Group, encode_records
+from streams.produce import produce
+
+_PARTITIONER = DefaultPartitioner()
+_PARTITIONS: dict[tuple[str, int], int] = {}
 
 
-def by_token(inputs: list[Input], policy: Policy) -> dict[str, tuple[str, list[Input]]]:
-    """Inputs grouped by partition token, with the correlation key each token stands for."""
+def partition_of(token: str, partitions: int) -> int:
+    """The signals-topic partition of ``token`` (murmur2 of its JSON bytes), memoised."""
+    found = _PARTITIONS.get((token, partitions))
+    if found is None:
+        every = list(range(partitions))
+        found = _PARTITIONER(f'"{token}"'.encode(), every, every)
+        if len(_PARTITIONS) > 100_000:
+            _PARTITIONS.clear()
+        _PARTITIONS[(token, partitions)] = found
+    return found
+
+
+def by_partition(inputs: list[Input], policy: Policy, partitions: int) -> dict[int, list[Group]]:
+    """Inputs grouped by key token (with the correlation key it stands for), per partition."""
     grouped: dict[str, tuple[str, list[Input]]] = {}
     for item in inputs:
-        key = "" if isinstance(item, Command) else correlation_key(item, policy)
-        grouped.setdefault(routing_key(item, policy), (key, []))[1].append(item)
-    return grouped
+        token = routing_key(item, policy)
+        group = grouped.get(token)
+        if group is None:
+            key = "" if isinstance(item, Command) else correlation_key(item, policy)
+            group = grouped[token] = (key, [])
+        group[1].append(item)
+    placed: dict[int, list[Group]] = {}
+    for token, (key, items) in grouped.items():
+        placed.setdefault(partition_of(token, partitions), []).append((token, key, items))
+    return placed
 
 
 def signal_records(
-    inputs: list[Input], now: int, policy: Policy, max_bytes: int = MAX_RECORD_BYTES
-) -> tuple[list[tuple[str, bytes]], list[Rejection]]:
-    """(token, value) records for ``inputs``, and a rejection for any input too big to carry."""
-    records: list[tuple[str, bytes]] = []
+    inputs: list[Input], now: int, policy: Policy, partitions: int, max_bytes: int = MAX_RECORD_BYTES
+) -> tuple[list[tuple[int, bytes]], list[Rejection]]:
+    """(partition, value) records for ``inputs``, and a rejection for any input too big to carry."""
+    records: list[tuple[int, bytes]] = []
     refused: list[Rejection] = []
-    for token, (key, items) in by_token(inputs, policy).items():
-        values, too_big = encode_records(key, now, items, max_bytes)
-        records += [(token, value) for value in values]
+    for partition, groups in sorted(by_partition(inputs, policy, partitions).items()):
+        values, too_big = encode_records(now, groups, max_bytes)
+        records += [(partition, value) for value in values]
         refused += [Rejection(Reason.TOO_LARGE, f"one input over {max_bytes} bytes", item=i.to_dict()) for i in too_big]
     return records, refused
 
 
-async def send_all(topic: faust.TopicT, records: list[tuple[str, bytes]], headers: list[tuple[str, bytes]]) -> list:
+async def send_all(topic: faust.TopicT, records: list[tuple[int, bytes]], headers: list[tuple[str, bytes]]) -> list:
     """Hand every record to the producer first, then await all acknowledgements once."""
-    futures = [await topic.send(key=token, value=value, headers=headers) for token, value in records]
-    return [await future for future in futures]
+    return await produce(topic, [(None, value, partition, headers) for partition, value in records])

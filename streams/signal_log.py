@@ -3,8 +3,8 @@
 Rows travel in batches — one Kafka record carries up to ``ROWS_PER_RECORD`` rows, under the
 record size limit — so an alert costs a row in ClickHouse, not a Kafka record of its own.
 
-The record id covers the input, its outcome and its arrival (the Kafka timestamp of the
-record that carried it): a replay of the same record collapses, while an alert that
+The record id covers the input, its outcome, its arrival and its place in the record that
+carried it: a replay of the same record collapses, two equal alerts in one request count twice, while an alert that
 Alertmanager re-sends every repeat interval counts once per delivery — that is the noise
 the ``signals`` table is there to show.
 """
@@ -38,9 +38,10 @@ def _describe(item: Input) -> tuple[str, str, int, str, str, str]:
     raise TypeError(type(item).__name__)
 
 
-def record(item: Input, decision: Decision, received_at: int) -> dict:
+def record(item: Input, decision: Decision, received_at: int, index: int = 0) -> dict:
+    """The row of ``item``, the ``index``-th input of a record received at ``received_at``."""
     kind, source, at, service, status, title = _describe(item)
-    material = orjson.dumps([item, str(decision.outcome), decision.reason, received_at])
+    material = orjson.dumps([item, str(decision.outcome), decision.reason, received_at, index])
     return {
         "signal_id": hashlib.sha256(material).hexdigest()[:32],
         "at": format_ms(at or received_at),

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 
 import faust
 import orjson
-from aiokafka.partitioner import DefaultPartitioner
 from faust.types import EventT
 from tenacity import AsyncRetrying, wait_random_exponential
 
@@ -45,6 +44,8 @@ from streams.codec import TICK, decode, encode_tick
 from streams.dlq import dead_letter
 from streams.faust_context import as_event
 from streams.outcomes import CommandOutcome, Outcomes
+from streams.produce import hand_over
+from streams.routing import partition_of
 from streams.state_store import StateStore
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,6 @@ log = logging.getLogger(__name__)
 #: How key tokens are encoded on the signals topic and the table changelog; both must match
 #: so that a key lands on the same partition in each.
 KEY_SERIALIZER = "json"
-_PARTITIONER = DefaultPartitioner()
 
 
 TABLE = "incidents-by-key"
@@ -71,11 +71,6 @@ def incident_table(app: faust.App, partitions: int) -> faust.Table:
         partitions=partitions,
         schema=faust.Schema(key_type=str, key_serializer=KEY_SERIALIZER, value_serializer="raw"),
     )
-
-
-def partition_of(token: str, partitions: int) -> int:
-    """The signals-topic partition the producer picks for ``token`` (murmur2 of its JSON bytes)."""
-    return _PARTITIONER(f'"{token}"'.encode(), list(range(partitions)), list(range(partitions)))
 
 
 @dataclass
@@ -122,20 +117,24 @@ class Correlator:
         return batch.states[token]
 
     def apply_inputs(self, batch: Batch, event: EventT, message: dict) -> None:
-        token, now = event.key, message["now"]
-        state = self.load(batch, token, event)
+        now = message["now"]
         trace_id = tracing.from_kafka(event.message.headers)
-        for item in message["items"]:
-            emitted, decision = step_in_place(
-                state, item, now, self.policy, key=message["key"], touched=batch.touched[token]
-            )
-            batch.events += emitted
-            batch.traces.update((e.event_id, trace_id) for e in emitted if trace_id)
-            batch.log.append(signal_log.record(item, decision, now))
-            if isinstance(item, Command):
-                batch.commands.append((item.command_id, CommandOutcome(decision, emitted)))
-            if decision.outcome is Outcome.REJECTED:
-                batch.refused.append((event, item.to_dict(), decision))
+        index = 0  # an input's place in its record: part of its signal-log id
+        for token, key, items in message["groups"]:
+            state = self.load(batch, token, event)
+            touched = batch.touched[token]
+            for item in items:
+                emitted, decision = step_in_place(state, item, now, self.policy, key=key, touched=touched)
+                if emitted:
+                    batch.events += emitted
+                    if trace_id:
+                        batch.traces.update((e.event_id, trace_id) for e in emitted)
+                batch.log.append(signal_log.record(item, decision, now, index))
+                index += 1
+                if isinstance(item, Command):
+                    batch.commands.append((item.command_id, CommandOutcome(decision, emitted)))
+                if decision.outcome is Outcome.REJECTED:
+                    batch.refused.append((event, item.to_dict(), decision))
         batch.arrivals.append(now)
 
     def apply_tick(self, batch: Batch, event: EventT, now: int) -> None:
@@ -245,13 +244,15 @@ def register(
     correlator = Correlator(store, policy, partitions)
 
     async def publish(batch: Batch) -> None:
-        futures = [await incidents.send(key=e.incident_id, value=orjson.dumps(e.to_dict())) for e in batch.events]
+        events = [(e.incident_id.encode(), orjson.dumps(e.to_dict()), None, None) for e in batch.events]
+        futures = await hand_over(incidents, events)
         updated = format_ms(max(batch.arrivals)) if batch.arrivals else None
-        for service, value in status_changes(batch):
-            body = {"service": service, "status": value, "updated_at": updated}
-            futures.append(await status.send(key=service, value=orjson.dumps(body)))
-        for value in signal_log.records(batch.log):
-            futures.append(await log_topic.send(value=value))
+        changes = [
+            (service.encode(), orjson.dumps({"service": service, "status": value, "updated_at": updated}), None, None)
+            for service, value in status_changes(batch)
+        ]
+        futures += await hand_over(status, changes)
+        futures += await hand_over(log_topic, [(None, value, None, None) for value in signal_log.records(batch.log)])
         for future in futures:
             await future
         for event, refused in refused_by_record(batch.refused):
@@ -279,7 +280,7 @@ def register(
             if id(event) in skipped:
                 continue
             try:
-                message = decode(event.value)
+                message = decode(event.value, event.key)
                 if message.get("type") == TICK:
                     correlator.apply_tick(batch, event, message["now"])
                 else:

@@ -3,7 +3,7 @@
 These serve producers that write to the input topics directly (the HTTP edge writes
 engine-ready inputs to ``tocsin.signals`` itself). Each record is parsed with its arrival
 time (the Kafka record timestamp), so a replay parses it exactly as the live run did.
-Inputs go out grouped by key token in size-bounded records (``streams.routing``). A
+Inputs go out one size-bounded record per partition (``streams.routing``). A
 record's refused items go to the DLQ as one record, with every reason; an unexpected error
 on one record dead-letters that record and the agent goes on (an exception escaping a
 Faust agent would acknowledge the message and lose it).
@@ -22,6 +22,7 @@ from models.policy import Policy
 from streams import tracing
 from streams.dlq import dead_letter
 from streams.metrics import INGESTED
+from streams.produce import hand_over
 from streams.routing import signal_records
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ def register(
     dlq: faust.TopicT,
     limits: Limits,
     policy: Policy,
+    partitions: int,
     batch_size: int = 500,
     batch_seconds: float = 0.02,
 ) -> None:
@@ -58,12 +60,12 @@ def register(
         """Parse one record and hand its output records to the producer (acks awaited later)."""
         now = arrival_ms(event)
         parsed = parse(event.value or b"", limits, now, policy)
-        records, too_big = signal_records(parsed.inputs, now, policy)
+        records, too_big = signal_records(parsed.inputs, now, policy, partitions)
         refused = parsed.rejections + too_big
         if refused:
             await dead_letter(dlq, event.value, refused, event)
         headers = tracing.kafka_headers(tracing.from_kafka(event.message.headers))
-        pending += [await signals.send(key=token, value=value, headers=headers) for token, value in records]
+        pending += await hand_over(signals, [(None, value, partition, headers) for partition, value in records])
         INGESTED.labels(source.get_topic_name()).inc(len(parsed.inputs) - len(too_big))
 
     @app.agent(source, name=f"ingest-{kind}")

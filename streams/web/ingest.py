@@ -3,8 +3,8 @@ and ``/v1/incidents/{id}/{action}``.
 
 Each endpoint reads the whole body (up to ``Limits.max_payload_bytes``, 16 MiB by
 default), validates it with the parser the ingest agents use, and writes the engine-ready
-inputs straight to ``tocsin.signals`` — grouped by key token, in records under Kafka's
-size limit — so an accepted request costs no second parse and no extra broker hop. It
+inputs straight to ``tocsin.signals`` — one record per partition (inputs grouped by key token inside),
+under Kafka's size limit — so an accepted request costs no second parse and no extra broker hop. It
 answers 202 once the broker acknowledged every record.
 
 Status codes follow what senders do with them (Alertmanager retries 5xx and 429 and drops
@@ -74,6 +74,7 @@ class Edge:
     limits: Limits
     policy: Policy
     access: Access
+    partitions: int
     outcomes: Outcomes | None = None
     admission: Admission = field(init=False)
 
@@ -122,7 +123,7 @@ async def accept(view: View, request: Request, kind: str, body: bytes, edge: Edg
     now = int(time.time() * 1000)
     trace_id = tracing.from_http(request.headers)
     parsed = parse_body(view, kind, body, edge, now)
-    records, too_big = signal_records(parsed.inputs, now, edge.policy)
+    records, too_big = signal_records(parsed.inputs, now, edge.policy, edge.partitions)
     refused = parsed.rejections + too_big
     source = f"http:{request.path}"
     context = {"trace_id": trace_id, "source_topic": source, "remote": request.remote}
@@ -211,9 +212,10 @@ def register(
     limits: Limits,
     policy: Policy,
     access: Access,
+    partitions: int,
     outcomes: Outcomes | None = None,
 ) -> Edge:
-    edge = Edge(signals, dlq, limits, policy, access, outcomes)
+    edge = Edge(signals, dlq, limits, policy, access, partitions, outcomes)
     for path, kind in (
         ("/v1/alertmanager", "alerts"),
         ("/v1/events", "alerts"),

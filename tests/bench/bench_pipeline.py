@@ -15,9 +15,8 @@ from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from prometheus_client import REGISTRY
 
-from streams.metrics import by_label
+from streams.metrics import ENGINE_INPUTS, by_label
 from streams.stall_guard import STALLS
 from streams.topics import TopicNames
 from streams.transport import REFETCHES
@@ -30,11 +29,7 @@ CHECKS = INPUTS // 20
 
 def processed(signals_topic: str) -> float:
     """Engine inputs handled so far (any outcome), from tocsin's own counter."""
-    total = 0.0
-    for metric in REGISTRY.collect():
-        if metric.name == "tocsin_engine_inputs":
-            total += sum(s.value for s in metric.samples if s.name == "tocsin_engine_inputs_total")
-    return total
+    return sum(by_label(ENGINE_INPUTS).values())
 
 
 async def produce(bootstrap: str, names: TopicNames, start_ms: int) -> int:

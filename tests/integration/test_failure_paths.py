@@ -1,6 +1,6 @@
 """Failure paths of the correlate agent: state, published events and offsets stay consistent.
 
-Faults are injected by patching one engine function or one topic's ``send`` inside the
+Faults are injected by patching one engine function or the producer's ``send`` for one topic inside the
 running app (the broker and ClickHouse are real): there is no other way to make a correct
 engine raise half-way through an input, or a healthy broker refuse a batch.
 """
@@ -8,9 +8,9 @@ engine raise half-way through an input, or a healthy broker refuse a batch.
 import asyncio
 import time
 
-import faust
 import orjson
 import pytest
+from faust.transport.drivers.aiokafka import Producer
 
 import models.signal_flow
 from models.fingerprint import fingerprint
@@ -69,15 +69,15 @@ def test_a_batch_whose_publish_fails_is_retried_not_lost(
 ) -> None:
     names = TopicNames(settings.topic_prefix)
     failures = {"left": 3}
-    real_send = faust.topics.Topic.send
+    real_send = Producer.send
 
-    async def flaky_send(self, *args, **kwargs):
-        if self.get_topic_name() == names.incidents and failures["left"] > 0:
+    async def flaky_send(self, topic, *args, **kwargs):
+        if topic == names.incidents and failures["left"] > 0:
             failures["left"] -= 1
             raise ConnectionError("injected: the broker refused the produce")
-        return await real_send(self, *args, **kwargs)
+        return await real_send(self, topic, *args, **kwargs)
 
-    monkeypatch.setattr(faust.topics.Topic, "send", flaky_send)
+    monkeypatch.setattr(Producer, "send", flaky_send)
 
     async def scenario() -> None:
         async with running_tocsin(settings, clickhouse):

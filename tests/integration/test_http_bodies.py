@@ -6,9 +6,9 @@ import time
 from dataclasses import replace
 
 import aiohttp
-import faust
 import orjson
 import pytest
+from faust.transport.drivers.aiokafka import Producer
 
 from streams.settings import Settings
 from streams.topics import TopicNames
@@ -59,20 +59,20 @@ def test_bodies_of_64k_to_16m_in_small_chunks_are_read_whole(settings: Settings,
 def test_busy_and_broker_down_answer_retry_after(
     settings: Settings, clickhouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The broker refusing is injected (the signals topic's ``send`` raises): the shared test
+    """The broker refusing is injected (the producer's ``send`` to the signals topic raises): the shared test
     broker cannot be taken away from one test."""
     small = replace(settings.limits, max_payload_bytes=64 << 10)  # admission: 4 × 64 KB in flight
     settings = replace(settings, limits=small)
     signals = TopicNames(settings.topic_prefix).signals
     refusing = {"on": False}
-    real_send = faust.topics.Topic.send
+    real_send = Producer.send
 
-    async def send(self, *args, **kwargs):
-        if refusing["on"] and self.get_topic_name() == signals:
+    async def send(self, topic, *args, **kwargs):
+        if refusing["on"] and topic == signals:
             raise ConnectionError("injected: the broker does not take the records")
-        return await real_send(self, *args, **kwargs)
+        return await real_send(self, topic, *args, **kwargs)
 
-    monkeypatch.setattr(faust.topics.Topic, "send", send)
+    monkeypatch.setattr(Producer, "send", send)
 
     async def scenario() -> None:
         async with running_tocsin(settings, clickhouse), aiohttp.ClientSession() as session:
