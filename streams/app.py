@@ -2,7 +2,7 @@
 
 import faust
 
-from sinks.clickhouse.writer import SIGNAL_COLUMNS, BatchWriter, EventWriter, signal_rows, to_row
+from sinks.clickhouse.writer import EventWriter, JSONWriter, to_row
 from streams import stall_guard
 from streams.agents import correlate, ingest, sink
 from streams.outcomes import Outcomes
@@ -84,10 +84,10 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
     )
     batching = (settings.sink_batch_size, settings.sink_batch_seconds)
     sink.register(app, "sink", incidents, dlq, writer, lambda event: [to_row(event)], *batching)
-    signals_writer = BatchWriter(writer.client, f"{settings.database}.signals", SIGNAL_COLUMNS, writer.max_backoff)
+    signals_writer = JSONWriter(writer.client, f"{settings.database}.signals", "signal_id", writer.max_backoff)
     # Signal-log records carry up to 1,000 rows each: fewer records make a ClickHouse batch.
     log_batching = (max(1, settings.sink_batch_size // 20), settings.sink_batch_seconds)
-    sink.register(app, "sink-signals", log_topic, dlq, signals_writer, signal_rows, *log_batching)
+    sink.register_json(app, "sink-signals", log_topic, dlq, signals_writer, *log_batching)
     access = Access.of(settings.api_token, settings.api_tokens)
     ingest_api.register(app, signals, dlq, settings.limits, settings.policy, access, settings.partitions, outcomes)
     incidents_api.register(app, writer.client, settings.database, settings.policy, access)

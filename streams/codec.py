@@ -17,6 +17,7 @@ record key) are still read, so a rolling upgrade drains them.
 from collections.abc import Iterable
 from typing import Any
 
+import msgspec
 import orjson
 
 from models.check import CheckResult
@@ -119,19 +120,42 @@ def encode_tick(now: int) -> bytes:
     return orjson.dumps({"type": TICK, "now": now})
 
 
+class _Group(msgspec.Struct):
+    token: str
+    key: str
+    items: list[tuple[str, msgspec.Raw]]
+
+
+class _Message(msgspec.Struct):
+    """Either layout, or a tick: fields of the others stay at their defaults."""
+
+    now: int
+    type: str = ""
+    groups: list[_Group] = []
+    key: str = ""
+    items: list[tuple[str, msgspec.Raw]] = []
+
+
+_MESSAGE = msgspec.json.Decoder(_Message)
+#: Typed decoders build the input dataclasses directly, checking every field's type (C code).
+_DECODERS = {tag: msgspec.json.Decoder(cls) for tag, cls in _TYPES.items()}
+
+
+def _inputs(items: list[tuple[str, msgspec.Raw]]) -> list[Input]:
+    return [_DECODERS[tag].decode(raw) for tag, raw in items]
+
+
 def decode(raw: bytes, record_key: str | None = None) -> dict:
     """``{"now", "groups": [(token, key, [Input, …]), …]}`` or ``{"type": "tick", "now"}``.
 
     ``record_key`` (the record's key token) is only read for records of the one-key layout.
+    Raises ``msgspec.DecodeError`` (a ``ValueError``) on anything else.
     """
-    message = orjson.loads(raw)
-    if message.get("type") == TICK:
-        return message
-    if "groups" in message:
-        groups = message["groups"]
+    message = _MESSAGE.decode(raw)
+    if message.type == TICK:
+        return {"type": TICK, "now": message.now}
+    if message.groups:
+        groups = [(g.token, g.key, _inputs(g.items)) for g in message.groups]
     else:
-        groups = [{"token": record_key, "key": message["key"], "items": message["items"]}]
-    message["groups"] = [
-        (g["token"], g["key"], [_TYPES[tag].from_dict(data) for tag, data in g["items"]]) for g in groups
-    ]
-    return message
+        groups = [(record_key or "", message.key, _inputs(message.items))]
+    return {"now": message.now, "groups": groups}

@@ -10,13 +10,15 @@ ClickHouse outage becomes backpressure, never loss.
 import asyncio
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import orjson
 from clickhouse_connect.driver.client import Client
-from tenacity import AsyncRetrying, RetryCallState, wait_random_exponential
+from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
 
 from sinks.clickhouse.metrics import CLICKHOUSE_ROWS, SINK_BACKLOG, SINK_BATCH_ROWS, SINK_BATCH_SECONDS, SINK_FAILURES
 
@@ -132,13 +134,22 @@ class BatchWriter:
         """Holding its input back on purpose (writing or retrying): not a stall."""
         return self.writing or self.retrying
 
-    async def write(self, rows: Sequence[list]) -> None:
+    async def write(self, rows: Sequence) -> None:
         """Insert rows, retrying until ClickHouse accepts them."""
-        if not rows:
+        await self._insert(rows, len(rows), give_up_on_bad_data=False)
+
+    async def _insert(self, batch: Sequence, rows: int, *, give_up_on_bad_data: bool) -> None:
+        """``write_sync(batch)`` off the loop, retried with backoff; ``rows`` for the metrics.
+
+        With ``give_up_on_bad_data``, an error that says the data itself cannot be stored is
+        raised at once instead of retried (see ``bad_data``).
+        """
+        if not batch:
             return
         started = time.monotonic()
         retrying = AsyncRetrying(
             wait=wait_random_exponential(multiplier=0.2, max=self.max_backoff),
+            retry=retry_if_exception(lambda exc: not (give_up_on_bad_data and bad_data(exc))),
             before_sleep=self._on_retry,
             reraise=True,
         )
@@ -146,13 +157,13 @@ class BatchWriter:
         try:
             async for attempt in retrying:
                 with attempt:
-                    await asyncio.to_thread(self.write_sync, rows)
+                    await asyncio.to_thread(self.write_sync, batch)
         finally:
             self.writing = False
-        self.retrying = False
+            self.retrying = False
         SINK_BACKLOG.set(0)
-        SINK_BATCH_ROWS.observe(len(rows))
-        CLICKHOUSE_ROWS.labels(self.table.rsplit(".", 1)[-1]).inc(len(rows))
+        SINK_BATCH_ROWS.observe(rows)
+        CLICKHOUSE_ROWS.labels(self.table.rsplit(".", 1)[-1]).inc(rows)
         SINK_BATCH_SECONDS.observe(time.monotonic() - started)
 
 
@@ -178,6 +189,67 @@ SIGNAL_COLUMNS = (
     "incident_id",
     "title",
 )
+
+
+#: ClickHouse error codes that mean "this data cannot be stored" rather than "not now":
+#: a batch failing with one is split to find the record at fault, which is dead-lettered.
+BAD_DATA_CODES = frozenset({6, 26, 27, 38, 41, 53, 69, 70, 72, 117, 130, 131, 173, 190, 201, 386, 403})
+_CODE = re.compile(r"Code: (\d+)\.")
+
+
+def bad_data(exc: BaseException) -> bool:
+    """Whether ClickHouse refused the data itself (retrying the same rows cannot succeed)."""
+    if not isinstance(exc, DatabaseError) or isinstance(exc, OperationalError):
+        return False
+    return any(int(code) in BAD_DATA_CODES for code in _CODE.findall(str(exc)))
+
+
+def json_block(values: Sequence[bytes]) -> bytes:
+    """Records that are JSON arrays of row objects, as one array: ClickHouse parses it (in C++)."""
+    inner = [value.strip()[1:-1].strip() for value in values]
+    return b"[" + b",".join(part for part in inner if part) + b"]"
+
+
+class JSONWriter(BatchWriter):
+    """Rows that arrive as JSON objects (the signal log) go to ClickHouse as they are.
+
+    ClickHouse reads them with ``JSONEachRow``: no per-row work in Python. A batch that
+    ClickHouse refuses as bad data (a foreign producer's record) is written record by
+    record, and the records it still refuses are handed back for the dead-letter topic;
+    any other failure is retried until ClickHouse takes the batch, as in ``BatchWriter``.
+    """
+
+    SETTINGS = {"date_time_input_format": "best_effort", "input_format_skip_unknown_fields": 1}
+
+    def __init__(self, client: Client, table: str, id_column: str, max_backoff: float = 30.0) -> None:
+        super().__init__(client, table, (), max_backoff)
+        self.row_marker = b'"' + id_column.encode() + b'":'  # a key, never inside a JSON string
+
+    def write_sync(self, values: Sequence[bytes]) -> None:  # type: ignore[override]
+        block = json_block(values)
+        settings = {**self.SETTINGS, "insert_deduplication_token": hashlib.sha256(block).hexdigest()}
+        self.client.raw_insert(self.table, insert_block=block, fmt="JSONEachRow", settings=settings)
+
+    def rows_in(self, values: Sequence[bytes]) -> int:
+        return sum(value.count(self.row_marker) for value in values)
+
+    async def write_records(self, values: Sequence[bytes]) -> list[tuple[bytes, Exception]]:
+        """Write every record ClickHouse can store; those it refuses as bad data, with why."""
+        try:
+            await self._insert(values, self.rows_in(values), give_up_on_bad_data=True)
+            return []
+        except Exception as exc:
+            if not bad_data(exc):
+                raise
+        refused = []
+        for value in values:
+            try:
+                await self._insert([value], self.rows_in([value]), give_up_on_bad_data=True)
+            except Exception as exc:
+                if not bad_data(exc):
+                    raise
+                refused.append((value, exc))
+        return refused
 
 
 def signal_row(record: dict) -> list:
