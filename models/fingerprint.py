@@ -20,8 +20,24 @@ def _fnv1a_update(h: int, data: bytes) -> int:
     return h
 
 
+#: Label sets already hashed (as sent, in their order): Alertmanager re-sends the same
+#: alerts every group interval, and FNV-1a byte by byte is the costliest step of a parse.
+_KNOWN: dict[tuple[tuple[str, str], ...], str] = {}
+KNOWN_MAX = 200_000
+
+
 def fingerprint(labels: Mapping[str, str]) -> str:
     """Return the Alertmanager fingerprint of a label set."""
+    key = tuple(labels.items())
+    found = _KNOWN.get(key)
+    if found is None:
+        if len(_KNOWN) >= KNOWN_MAX:
+            _KNOWN.clear()
+        found = _KNOWN[key] = _hash(labels)
+    return found
+
+
+def _hash(labels: Mapping[str, str]) -> str:
     h = FNV64_OFFSET
     sep = bytes((SEPARATOR,))
     for name in sorted(labels):

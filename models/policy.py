@@ -90,6 +90,9 @@ class Policy:
     inhibitions: tuple[Inhibition, ...] = ()
     retention_ms: int = 8 * 86_400_000
     raw: dict = field(default_factory=dict, compare=False, repr=False)
+    #: Severity decisions by incident facts (``models.severity.classify_memo``): a pure
+    #: function of the facts and ``rules``, so remembering them changes no outcome.
+    classified: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
 
 def load_policy(text: str | None = None) -> Policy:

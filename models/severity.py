@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from models.incident import Incident
-from models.policy import SeverityRule
+from models.policy import Policy, SeverityRule
 from models.signal import SignalKind
 
 IMPACT_ORDER = ("", "cosmetic", "degradation", "outage", "data_loss", "security")
@@ -32,7 +32,7 @@ class Classification:
 
     @property
     def reasons(self) -> list[dict]:
-        return [{"rule": self.rule, "facts": self.facts}]
+        return [{"rule": self.rule, "facts": dict(self.facts)}]
 
 
 def member_facts(kind: str, labels: dict[str, str], annotations: dict[str, str], severity: str) -> dict[str, Any]:
@@ -94,6 +94,21 @@ def classify(facts: dict[str, Any], rules: tuple[SeverityRule, ...]) -> Classifi
             if all(_holds(expected, facts.get(name)) for name, expected in condition.items()):
                 return Classification(rule.severity, rule.id, {name: facts.get(name) for name in condition})
     return Classification("P3", "no-rule-matched", {})
+
+
+MEMO_SIZE = 4096
+
+
+def classify_memo(facts: dict[str, Any], policy: Policy) -> Classification:
+    """``classify`` with ``policy.rules``, remembered by facts: incidents share few fact sets."""
+    memo = policy.classified
+    key = tuple(facts.values())
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        found = memo[key] = classify(facts, policy.rules)
+    return found
 
 
 def is_upgrade(new: str, old: str) -> bool:

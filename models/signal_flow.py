@@ -25,7 +25,7 @@ from models.flapping import record_change
 from models.incident import Incident, IncidentStatus, Member
 from models.lifecycle import EventKind
 from models.membership import drop_member, end_member, put_member
-from models.severity import classify, incident_facts, is_upgrade, member_facts
+from models.severity import classify_memo, incident_facts, is_upgrade, member_facts
 from models.signal import Signal, SignalKind, SignalStatus
 from models.sla import breaches_due
 from models.state import Decision, Outcome, SignalState
@@ -40,15 +40,16 @@ def on_signal(ctx: Context, signal: Signal) -> Decision:
     known = ctx.state.signals.get(fp)
     if known is not None and signal.status is SignalStatus.RESOLVED and signal.starts_at == 0:
         signal = replace(signal, starts_at=known.starts_at)  # PagerDuty-style resolve: no start given
+    content = signal.content_hash  # hashed once per input
     if known is None and signal.status is SignalStatus.RESOLVED:
         # Remember it: if its firing notice arrives late, it is recognised as stale.
-        _record(ctx, None, signal)
+        _record(ctx, None, signal, content)
         return Decision(Outcome.IGNORED, "resolved signal was never seen firing", fingerprint=fp)
-    if known is not None and signal.content_hash in known.seen:
+    if known is not None and content in known.seen:
         return Decision(Outcome.DUPLICATE, fingerprint=fp, incident_id=known.incident_id)
     if known is not None and _is_stale(known, signal):
         return Decision(Outcome.STALE, "older than what is known", fingerprint=fp, incident_id=known.incident_id)
-    state = _record(ctx, known, signal)
+    state = _record(ctx, known, signal, content)
     incident = ctx.state.incidents.get(state.incident_id)
     if incident is not None and incident.status is IncidentStatus.CLOSED:
         state.incident_id, incident = "", None
@@ -64,7 +65,7 @@ def _is_stale(known: SignalState, signal: Signal) -> bool:
     return same_activation and known.status == SignalStatus.RESOLVED and signal.status is SignalStatus.FIRING
 
 
-def _record(ctx: Context, known: SignalState | None, signal: Signal) -> SignalState:
+def _record(ctx: Context, known: SignalState | None, signal: Signal, content: str) -> SignalState:
     """Store the signal's latest activation; note a status change for flapping."""
     if known is None:
         known = SignalState(
@@ -74,7 +75,7 @@ def _record(ctx: Context, known: SignalState | None, signal: Signal) -> SignalSt
             status=str(signal.status),
             starts_at=signal.starts_at,
             ends_at=signal.ends_at,
-            content_hash=signal.content_hash,
+            content_hash=content,
             last_seen=ctx.now,
             labels=dict(signal.labels),
             order=ctx.state.recorded,
@@ -88,8 +89,8 @@ def _record(ctx: Context, known: SignalState | None, signal: Signal) -> SignalSt
     ctx.touched.add(signal.fingerprint)
     changed = known.status != signal.status
     known.status, known.starts_at, known.ends_at = str(signal.status), signal.starts_at, signal.ends_at
-    known.content_hash, known.last_seen, known.labels = signal.content_hash, ctx.now, dict(signal.labels)
-    known.seen = [*known.seen, signal.content_hash][-MAX_SEEN:]
+    known.content_hash, known.last_seen, known.labels = content, ctx.now, dict(signal.labels)
+    known.seen = [*known.seen, content][-MAX_SEEN:]
     policy = ctx.policy
     if changed and record_change(known.flap, signal.at, policy.flap_changes, policy.flap_window_ms):
         incident = ctx.state.incidents.get(known.incident_id)
@@ -296,7 +297,7 @@ def reclassify(ctx: Context, incident: Incident, at: int, fp: str = "", *, annou
     incident.root_cause = root_cause(failing, ctx.policy.dependencies)
     if incident.severity_override:
         return
-    result = classify(incident_facts(incident), ctx.policy.rules)
+    result = classify_memo(incident_facts(incident), ctx.policy)
     if not announce:
         incident.severity, incident.reasons = result.severity, result.reasons
         return

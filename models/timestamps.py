@@ -24,8 +24,12 @@ class TimestampError(ValueError):
     """A timestamp that is malformed or outside the accepted range."""
 
 
+@lru_cache(maxsize=65_536)
 def parse_ms(text: str) -> int:
-    """Parse an RFC 3339 timestamp into epoch milliseconds, enforcing sane bounds."""
+    """Parse an RFC 3339 timestamp into epoch milliseconds, enforcing sane bounds.
+
+    Remembered: re-sent alerts repeat their ``startsAt``.
+    """
     match = _RFC3339.match(text) if isinstance(text, str) else None
     if match is None:
         raise TimestampError(f"not an RFC 3339 timestamp: {str(text)[:64]!r}")

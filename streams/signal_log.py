@@ -3,10 +3,11 @@
 Rows travel in batches — one Kafka record carries up to ``ROWS_PER_RECORD`` rows, under the
 record size limit — so an alert costs a row in ClickHouse, not a Kafka record of its own.
 
-The record id covers the input, its outcome, its arrival and its place in the record that
-carried it: a replay of the same record collapses, two equal alerts in one request count twice, while an alert that
-Alertmanager re-sends every repeat interval counts once per delivery — that is the noise
-the ``signals`` table is there to show.
+The record id covers what the row says of the input (kind, source, time, service, status,
+title, fingerprint), its outcome, its arrival and its place in the record that carried it:
+a replay of the same record collapses, two equal alerts in one request count twice, and an
+alert that Alertmanager re-sends every repeat interval counts once per delivery — that is
+the noise the ``signals`` table is there to show.
 """
 
 import hashlib
@@ -41,7 +42,9 @@ def _describe(item: Input) -> tuple[str, str, int, str, str, str]:
 def record(item: Input, decision: Decision, received_at: int, index: int = 0) -> dict:
     """The row of ``item``, the ``index``-th input of a record received at ``received_at``."""
     kind, source, at, service, status, title = _describe(item)
-    material = orjson.dumps([item, str(decision.outcome), decision.reason, received_at, index])
+    outcome = str(decision.outcome)
+    fields = (kind, source, str(at), service, status, title, decision.fingerprint, outcome, decision.reason)
+    material = "\x1f".join((*fields, str(received_at), str(index))).encode()
     return {
         "signal_id": hashlib.sha256(material).hexdigest()[:32],
         "at": format_ms(at or received_at),
@@ -51,7 +54,7 @@ def record(item: Input, decision: Decision, received_at: int, index: int = 0) ->
         "service": service,
         "fingerprint": decision.fingerprint,
         "status": status,
-        "outcome": str(decision.outcome),
+        "outcome": outcome,
         "reason": decision.reason,
         "incident_id": decision.incident_id,
         "title": title[:1024],

@@ -24,20 +24,24 @@ def decode_json(raw: bytes, limits: Limits) -> Any:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise RejectedInput(Reason.INVALID_JSON, str(exc)) from None
-    if _depth(data) > limits.max_depth:
+    if _depth(data, limits.max_depth) > limits.max_depth:
         raise RejectedInput(Reason.TOO_DEEP, f"nesting deeper than {limits.max_depth}")
     return data
 
 
-def _depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack:
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of ``value`` (a scalar is 1, ``{"a": 1}`` is 2), counted until it passes
+    ``limit``. Only containers are visited: a payload of flat objects costs one type check
+    per field."""
+    deepest, stack = 1, [(value, 1)]
+    while stack and deepest <= limit:
         item, level = stack.pop()
-        deepest = max(deepest, level)
-        if isinstance(item, dict):
-            stack += [(v, level + 1) for v in item.values()]
-        elif isinstance(item, list):
-            stack += [(v, level + 1) for v in item]
+        if not isinstance(item, dict | list) or not item:
+            continue
+        deepest = max(deepest, level + 1)
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, level + 1))
     return deepest
 
 
