@@ -2,7 +2,7 @@
 
 import faust
 
-from sinks.clickhouse.writer import EventWriter, JSONWriter, to_row
+from sinks.clickhouse.writer import EventWriter, JSONWriter
 from streams import stall_guard
 from streams.agents import correlate, ingest, sink
 from streams.outcomes import Outcomes
@@ -60,7 +60,7 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
     topics = {kind: raw_topic(name) for kind, name in inputs.items()}
     signals = raw_topic(names.signals, key_serializer=correlate.KEY_SERIALIZER)
     incidents, status, dlq = raw_topic(names.incidents), raw_topic(names.service_status), raw_topic(names.dlq)
-    log_topic = raw_topic(names.signal_log)
+    log_topic, event_log = raw_topic(names.signal_log), raw_topic(names.event_log)
     table = correlate.incident_table(app, settings.partitions)
     outcomes = Outcomes()
     store = StateStore(table, cache_keys=settings.state_cache_keys)
@@ -71,6 +71,7 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
         app,
         signals,
         incidents,
+        event_log,
         status,
         log_topic,
         dlq,
@@ -82,16 +83,15 @@ def create_app(settings: Settings, writer: EventWriter) -> faust.App:
         tick_seconds=settings.tick_seconds,
         outcomes=outcomes,
     )
-    batching = (settings.sink_batch_size, settings.sink_batch_seconds)
-    sink.register(app, "sink", incidents, dlq, writer, lambda event: [to_row(event)], *batching)
+    # Event-log and signal-log records carry up to 1,000 rows each: a few make a ClickHouse batch.
+    batching = (max(1, settings.sink_batch_size // 20), settings.sink_batch_seconds)
+    sink.register(app, "sink", event_log, dlq, writer, *batching)
     signals_writer = JSONWriter(writer.client, f"{settings.database}.signals", "signal_id", writer.max_backoff)
-    # Signal-log records carry up to 1,000 rows each: fewer records make a ClickHouse batch.
-    log_batching = (max(1, settings.sink_batch_size // 20), settings.sink_batch_seconds)
-    sink.register_json(app, "sink-signals", log_topic, dlq, signals_writer, *log_batching)
+    sink.register(app, "sink-signals", log_topic, dlq, signals_writer, *batching)
     access = Access.of(settings.api_token, settings.api_tokens)
     ingest_api.register(app, signals, dlq, settings.limits, settings.policy, access, settings.partitions, outcomes)
     incidents_api.register(app, writer.client, settings.database, settings.policy, access)
-    sink_writers = {names.incidents: writer, names.signal_log: signals_writer}
+    sink_writers = {names.event_log: writer, names.signal_log: signals_writer}
     stall_guard.register(
         app,
         names.pipeline,

@@ -66,7 +66,8 @@ MAX_RECORD_BYTES = 900_000
 
 
 def records(rows: list[dict]) -> Iterator[bytes]:
-    """``rows`` as JSON arrays of at most ``ROWS_PER_RECORD`` rows and ``MAX_RECORD_BYTES``."""
+    """``rows`` as JSON arrays of at most ``ROWS_PER_RECORD`` rows and ``MAX_RECORD_BYTES``
+    (the signal log, and lifecycle events as ``incident_events`` rows on the event log)."""
     chunk: list[bytes] = []
     size = 2
     for row in rows:

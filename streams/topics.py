@@ -55,6 +55,12 @@ class TopicNames:
         return f"{self.prefix}.signal-log"
 
     @property
+    def event_log(self) -> str:
+        """Internal: lifecycle events as ClickHouse rows, many per record (``incidents`` has one
+        event per record for consumers; the sink reads these instead)."""
+        return f"{self.prefix}.event-log"
+
+    @property
     def service_status(self) -> str:
         """Compacted: current status per service."""
         return f"{self.prefix}.service-status"
@@ -71,10 +77,18 @@ class TopicNames:
     @property
     def pipeline(self) -> set[str]:
         """Topics whose messages are work in flight (drained before a graceful stop)."""
-        return {*self.inputs, self.signals, self.incidents, self.signal_log}
+        return {*self.inputs, self.signals, self.event_log, self.signal_log}
 
     def all(self) -> list[str]:
-        return [*self.inputs, self.signals, self.incidents, self.signal_log, self.service_status, self.dlq]
+        return [
+            *self.inputs,
+            self.signals,
+            self.incidents,
+            self.event_log,
+            self.signal_log,
+            self.service_status,
+            self.dlq,
+        ]
 
 
 async def ensure_topics(bootstrap_servers: str, names: TopicNames, partitions: int) -> None:

@@ -37,6 +37,10 @@ class SerializedClient:
         with self._lock:
             return self._client.insert(*args, **kwargs)
 
+    def raw_insert(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return self._client.raw_insert(*args, **kwargs)
+
     def query(self, *args: Any, **kwargs: Any) -> Any:
         with self._lock:
             return self._client.query(*args, **kwargs)

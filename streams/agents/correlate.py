@@ -3,7 +3,9 @@
 It folds a batch of messages (``take_events``): each touched key's state is read once,
 every input and timer tick of the batch is applied in offset order, then
 
-1. lifecycle events are published and acknowledged, then service-status changes,
+1. lifecycle events are published (one per record on ``tocsin.incidents``, in batches of
+   ClickHouse rows on ``tocsin.event-log``), with service-status changes and the signal
+   log, and acknowledged,
 2. only then is what changed of each touched key's state written to the table
    (``streams.state_store``: small records, none for an exact duplicate).
 
@@ -39,6 +41,7 @@ from models.service_status import changed_statuses, service_statuses
 from models.state import Decision, KeyState, Outcome
 from models.timers import next_due
 from models.timestamps import format_ms
+from sinks.clickhouse.writer import event_row
 from streams import metrics, signal_log, tracing
 from streams.codec import TICK, decode, encode_tick
 from streams.dlq import dead_letter
@@ -228,6 +231,7 @@ def register(
     app: faust.App,
     signals: faust.TopicT,
     incidents: faust.TopicT,
+    event_log: faust.TopicT,
     status: faust.TopicT,
     log_topic: faust.TopicT,
     dlq: faust.TopicT,
@@ -244,8 +248,11 @@ def register(
     correlator = Correlator(store, policy, partitions)
 
     async def publish(batch: Batch) -> None:
-        events = [(e.incident_id.encode(), orjson.dumps(e.to_dict()), None, None) for e in batch.events]
+        published = [e.to_dict() for e in batch.events]
+        events = [(e["incident_id"].encode(), orjson.dumps(e), None, None) for e in published]
         futures = await hand_over(incidents, events)
+        rows = signal_log.records([event_row(e) for e in published])
+        futures += await hand_over(event_log, [(None, value, None, None) for value in rows])
         updated = format_ms(max(batch.arrivals)) if batch.arrivals else None
         changes = [
             (service.encode(), orjson.dumps({"service": service, "status": value, "updated_at": updated}), None, None)

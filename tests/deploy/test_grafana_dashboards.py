@@ -15,7 +15,7 @@ import yaml
 from models.engine import step
 from models.policy import load_policy
 from models.state import KeyState
-from sinks.clickhouse.writer import SIGNAL_COLUMNS, BatchWriter, EventWriter, signal_row, to_row
+from sinks.clickhouse.writer import EventWriter, JSONWriter
 from streams import signal_log
 from tests.integration.test_clickhouse_metrics import lifecycle
 from tests.support.engine import MIN, alert
@@ -73,15 +73,15 @@ def panels(datasource_type: str) -> list[dict]:
 
 def seed(clickhouse, database: str, now: int) -> None:
     """Three finished incidents two days ago, one open P2, and a noisy signal stream."""
-    EventWriter(clickhouse, database).write_sync([to_row(e) for e in lifecycle(now)])
+    EventWriter(clickhouse, database).write_events_sync(lifecycle(now))
     policy, state, records, events = load_policy(), KeyState(), [], []
     noisy = alert("DiskSpaceLow", service="reports-batch", starts=now - 60 * MIN, severity="warning")
     for repeat in range(5):  # the first opens the incident, the repeats are duplicates
         state, emitted, decision = step(state, noisy, now - (60 - repeat) * MIN, policy)
         events += emitted
         records.append(signal_log.record(noisy, decision, now - (60 - repeat) * MIN))
-    EventWriter(clickhouse, database).write_sync([to_row(e.to_dict()) for e in events])
-    BatchWriter(clickhouse, f"{database}.signals", SIGNAL_COLUMNS).write_sync([signal_row(r) for r in records])
+    EventWriter(clickhouse, database).write_events_sync([e.to_dict() for e in events])
+    JSONWriter(clickhouse, f"{database}.signals", "signal_id").write_sync(list(signal_log.records(records)))
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """ClickHouse analytics on chDB: the seed's metric queries run verbatim against tocsin's schema."""
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -7,7 +8,7 @@ from hypothesis import strategies as st
 from models.engine import step
 from models.policy import load_policy
 from models.state import KeyState
-from sinks.clickhouse.writer import EventWriter, to_row
+from sinks.clickhouse.writer import EventWriter, event_row
 from tests.support.engine import MIN, alert, command, resolved
 
 pytestmark = pytest.mark.integration
@@ -63,7 +64,7 @@ def test_seed_metric_queries_run_verbatim(clickhouse, database: str) -> None:
 
     events = lifecycle(int(time.time() * 1000) // 60_000 * 60_000)
     writer = EventWriter(clickhouse, database)
-    rows = [to_row(e) for e in events]
+    rows = [orjson.dumps([event_row(e)]) for e in events]  # one record per event
     writer.write_sync(rows)
     writer.write_sync(rows)  # a retried batch: deduplicated by its token
     writer.write_sync(list(reversed(rows[:3])))  # the same events again, in another batch and order
@@ -116,7 +117,7 @@ def test_metrics_equal_an_independent_computation(clickhouse, database: str) -> 
             batch += emitted
         events += [e.to_dict() for e in batch if str(e.kind) != "sla_breached"]
         truth.append((sev, ack, fix))
-    rows = [to_row(e) for e in events]
+    rows = [orjson.dumps([event_row(e)]) for e in events]  # one record per event
     writer = EventWriter(clickhouse, database)
     for chunk in range(0, len(rows), 500):
         writer.write_sync(rows[chunk : chunk + 500])
@@ -166,7 +167,7 @@ def test_postmortem_reproduces_the_seed_example(clickhouse, database: str) -> No
     ):
         state, emitted, _ = step(state, item, at["14:45"], policy)
         events += emitted
-    EventWriter(clickhouse, database).write_sync([to_row(e.to_dict()) for e in events])
+    EventWriter(clickhouse, database).write_events_sync([e.to_dict() for e in events])
 
     markdown = render(incident_events(clickhouse, database, incident))
     timeline = markdown[markdown.index("**Key events**") : markdown.index("## 3.")]
@@ -199,7 +200,7 @@ def test_daily_rollup_is_exact_with_duplicates_and_any_order(clickhouse, databas
     from sinks.clickhouse.queries import daily_metrics
 
     events = lifecycle(int(time.time() * 1000) // 60_000 * 60_000)
-    rows = [to_row(e) for e in events]
+    rows = [orjson.dumps([event_row(e)]) for e in events]  # one record per event
     writer = EventWriter(clickhouse, database)
     shuffled = rows[:]
     random.Random(3).shuffle(shuffled)
@@ -232,7 +233,7 @@ def test_a_reopened_incident_is_open_again_in_the_view(clickhouse, database: str
     state, emitted, _ = step(state, again, now - 10 * MIN, policy)
     events += emitted
     assert [e.kind for e in events][-1] == "reopened"
-    EventWriter(clickhouse, database).write_sync([to_row(e.to_dict()) for e in events])
+    EventWriter(clickhouse, database).write_events_sync([e.to_dict() for e in events])
 
     (row,) = list_incidents(clickhouse, database)
     assert (row["status"], row["resolved_at"]) == ("detected", None)
@@ -244,7 +245,7 @@ def test_a_reopened_incident_is_open_again_in_the_view(clickhouse, database: str
 
     state, emitted, _ = step(state, resolved(again, now - 5 * MIN), now - 5 * MIN, policy)
     assert [e.kind for e in emitted][-1] == "resolved"
-    EventWriter(clickhouse, database).write_sync([to_row(e.to_dict()) for e in emitted])
+    EventWriter(clickhouse, database).write_events_sync([e.to_dict() for e in emitted])
     (row,) = list_incidents(clickhouse, database)
     assert row["status"] == "resolved" and row["resolved_at"].endswith(format_ms(now - 5 * MIN)[11:])
     (daily,) = [m for m in daily_metrics(clickhouse, database, policy.sla) if m["severity"] == "P2"]
@@ -297,7 +298,7 @@ def test_seed_queries_on_a_normal_day(clickhouse, database: str) -> None:
     import time
 
     events, finals = mixed_history(int(time.time() * 1000) // 60_000 * 60_000)
-    EventWriter(clickhouse, database).write_sync([to_row(e) for e in events])
+    EventWriter(clickhouse, database).write_events_sync(events)
     response, resolution = (verbatim(clickhouse, database, sql) for sql in (RESPONSE_TIME_SQL, RESOLUTION_TIME_SQL))
     acked = [i for i in finals if i.severity in ("P0", "P1") and i.acknowledged_at]
     done = [i for i in finals if i.resolved_at]
@@ -349,7 +350,7 @@ def test_seed_queries_equal_python_on_random_lifecycles(clickhouse, database: st
             events += emitted
         finals.append(state.incidents[incident])
     clickhouse.command(f"TRUNCATE TABLE {database}.incident_events")
-    EventWriter(clickhouse, database).write_sync([to_row(e.to_dict()) for e in events])
+    EventWriter(clickhouse, database).write_events_sync([e.to_dict() for e in events])
     response, resolution = (verbatim(clickhouse, database, sql) for sql in (RESPONSE_TIME_SQL, RESOLUTION_TIME_SQL))
     acked = [
         (i.acknowledged_at - i.detected_at) / MIN for i in finals if i.severity in ("P0", "P1") and i.acknowledged_at

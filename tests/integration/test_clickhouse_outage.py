@@ -29,10 +29,10 @@ class OutageProxy:
         self.client = client
         self.down = False
 
-    def insert(self, *args: object, **kwargs: object) -> object:
+    def raw_insert(self, *args: object, **kwargs: object) -> object:
         if self.down:
             raise OperationalError("simulated outage: connection refused")
-        return self.client.insert(*args, **kwargs)
+        return self.client.raw_insert(*args, **kwargs)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.client, name)
