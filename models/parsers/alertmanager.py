@@ -84,8 +84,16 @@ def parse_alert(alert: object, limits: Limits, now: int = 0, source: str = SOURC
         labels=labels,
         annotations=annotations,
         generator_url=generator_url[: limits.max_value_length],
-        severity=next((labels[n].lower() for n in SEVERITY_LABELS if labels.get(n)), ""),
+        severity=_severity(labels),
     )
+
+
+def _severity(labels: dict[str, str]) -> str:
+    for name in SEVERITY_LABELS:
+        value = labels.get(name)
+        if value:
+            return value.lower()
+    return ""
 
 
 def _identity(alert: dict, labels: dict[str, str], source: str) -> str:

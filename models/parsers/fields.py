@@ -99,11 +99,14 @@ def string_map(value: Any, name: str, limits: Limits, max_value: int, *, require
         raise RejectedInput(Reason.WRONG_TYPE if value is not None else Reason.MISSING_FIELD, name)
     if len(value) > limits.max_labels:
         raise RejectedInput(Reason.TOO_MANY_LABELS, f"{name}: {len(value)} > {limits.max_labels}")
+    max_name = limits.max_name_length
     for key, item in value.items():
         if not isinstance(item, str):
             raise RejectedInput(Reason.WRONG_TYPE, f"{name}.{key} must be a string")
-        if len(key) > limits.max_name_length or len(item) > max_value:
+        if len(key) > max_name or len(item) > max_value:
             raise RejectedInput(Reason.LABEL_TOO_LONG, f"{name}.{key[:64]}")
+    if isinstance(value, dict) and all(value.values()):
+        return value  # decoded JSON, read-only from here: no copy needed
     return {key: item for key, item in value.items() if item}
 
 
