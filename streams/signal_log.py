@@ -1,7 +1,7 @@
 """One row per engine input and its outcome, published for the ``tocsin.signals`` table.
 
-Rows travel in batches — one Kafka record carries up to ``ROWS_PER_RECORD`` rows, under the
-record size limit — so an alert costs a row in ClickHouse, not a Kafka record of its own.
+Rows travel in batches — one Kafka record carries up to 1,000 rows (``streams.row_records``)
+— so an alert costs a row in ClickHouse, not a Kafka record of its own.
 
 The record id covers what the row says of the input (kind, source, time, service, status,
 title, fingerprint), its outcome, its arrival and its place in the record that carried it:
@@ -11,9 +11,6 @@ the noise the ``signals`` table is there to show.
 """
 
 import hashlib
-from collections.abc import Iterator
-
-import orjson
 
 from models.check import CheckResult
 from models.command import Command
@@ -59,23 +56,3 @@ def record(item: Input, decision: Decision, received_at: int, index: int = 0) ->
         "incident_id": decision.incident_id,
         "title": title[:1024],
     }
-
-
-ROWS_PER_RECORD = 1000
-MAX_RECORD_BYTES = 900_000
-
-
-def records(rows: list[dict]) -> Iterator[bytes]:
-    """``rows`` as JSON arrays of at most ``ROWS_PER_RECORD`` rows and ``MAX_RECORD_BYTES``
-    (the signal log, and lifecycle events as ``incident_events`` rows on the event log)."""
-    chunk: list[bytes] = []
-    size = 2
-    for row in rows:
-        encoded = orjson.dumps(row)
-        if chunk and (len(chunk) >= ROWS_PER_RECORD or size + len(encoded) + 1 > MAX_RECORD_BYTES):
-            yield b"[" + b",".join(chunk) + b"]"
-            chunk, size = [], 2
-        chunk.append(encoded)
-        size += len(encoded) + 1
-    if chunk:
-        yield b"[" + b",".join(chunk) + b"]"

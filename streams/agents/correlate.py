@@ -49,12 +49,13 @@ from streams.faust_context import as_event
 from streams.outcomes import CommandOutcome, Outcomes
 from streams.produce import hand_over
 from streams.routing import partition_of
+from streams.row_records import row_records
 from streams.state_store import StateStore
 
 log = logging.getLogger(__name__)
 
-#: How key tokens are encoded on the signals topic and the table changelog; both must match
-#: so that a key lands on the same partition in each.
+#: How key tokens are encoded as table keys; ``streams.routing.partition_of`` hashes the same
+#: JSON bytes, so a key's signals-topic partition and changelog partition match.
 KEY_SERIALIZER = "json"
 
 
@@ -251,7 +252,7 @@ def register(
         published = [e.to_dict() for e in batch.events]
         events = [(e["incident_id"].encode(), orjson.dumps(e), None, None) for e in published]
         futures = await hand_over(incidents, events)
-        rows = signal_log.records([event_row(e) for e in published])
+        rows = row_records([event_row(e) for e in published])
         futures += await hand_over(event_log, [(None, value, None, None) for value in rows])
         updated = format_ms(max(batch.arrivals)) if batch.arrivals else None
         changes = [
@@ -259,7 +260,7 @@ def register(
             for service, value in status_changes(batch)
         ]
         futures += await hand_over(status, changes)
-        futures += await hand_over(log_topic, [(None, value, None, None) for value in signal_log.records(batch.log)])
+        futures += await hand_over(log_topic, [(None, value, None, None) for value in row_records(batch.log)])
         for future in futures:
             await future
         for event, refused in refused_by_record(batch.refused):

@@ -17,6 +17,7 @@ from models.policy import load_policy
 from models.state import KeyState
 from sinks.clickhouse.writer import EventWriter, JSONWriter
 from streams import signal_log
+from streams.row_records import row_records
 from tests.integration.test_clickhouse_metrics import lifecycle
 from tests.support.engine import MIN, alert
 from tests.support.grafana import expand
@@ -81,7 +82,7 @@ def seed(clickhouse, database: str, now: int) -> None:
         events += emitted
         records.append(signal_log.record(noisy, decision, now - (60 - repeat) * MIN))
     EventWriter(clickhouse, database).write_events_sync([e.to_dict() for e in events])
-    JSONWriter(clickhouse, f"{database}.signals", "signal_id").write_sync(list(signal_log.records(records)))
+    JSONWriter(clickhouse, f"{database}.signals", "signal_id").write_sync(list(row_records(records)))
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -31,6 +30,7 @@ from models.timestamps import format_ms
 from streams.local.broker import EmbeddedBroker, free_port
 from streams.topics import TopicNames
 from tests.e2e.test_tocsin_up import dump, ready
+from tests.support.processes import worker_command
 from tests.support.stack import read_topic, read_until
 
 pytestmark = pytest.mark.integration
@@ -41,26 +41,7 @@ def start_worker(broker: EmbeddedBroker, data_dir: Path, app_id: str, prefix: st
     env = {**os.environ, "TOCSIN_FAST_GROUP_JOIN": "1", "PYTHONUNBUFFERED": "1"}
     log = (data_dir / f"worker-{time.monotonic_ns()}.log").open("wb")
     return subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "tocsin"),
-            "worker",
-            "--broker",
-            broker.url,
-            "--clickhouse",
-            f"chdb://{data_dir / 'clickhouse'}",
-            "--data-dir",
-            str(data_dir),
-            "--store",
-            "memory://",
-            "--app-id",
-            app_id,
-            "--topic-prefix",
-            prefix,
-            "--partitions",
-            "2",
-            "--http-port",
-            str(port),
-        ],
+        worker_command(broker.url, data_dir, port, "memory://", "--app-id", app_id, "--topic-prefix", prefix),
         stdout=log,
         stderr=subprocess.STDOUT,
         env=env,

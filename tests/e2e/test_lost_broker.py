@@ -4,7 +4,6 @@ unless told to adopt its local state — never a silent amnesia."""
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,28 +13,14 @@ import pytest
 from streams.client import get_json, post_json
 from streams.local.broker import EmbeddedBroker, free_port
 from tests.e2e.test_durable_restart import wait_until, webhook
+from tests.support.processes import worker_command
 
 pytestmark = pytest.mark.integration
 
 
 def worker(broker: EmbeddedBroker, data: Path, port: int, **env: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "tocsin"),
-            "worker",
-            "--broker",
-            broker.url,
-            "--clickhouse",
-            f"chdb://{data / 'clickhouse'}",
-            "--data-dir",
-            str(data),
-            "--store",
-            "rocksdb://",
-            "--partitions",
-            "2",
-            "--http-port",
-            str(port),
-        ],
+        worker_command(broker.url, data, port, "rocksdb://"),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

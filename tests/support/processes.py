@@ -1,7 +1,29 @@
-"""Subprocess helpers: find a process's children and tell whether a pid still runs."""
+"""Subprocess helpers: a worker's command line, a process's children, whether a pid runs."""
 
 import os
+import sys
 from pathlib import Path
+
+
+def worker_command(broker_url: str, data: Path, port: int, store: str, *options: str) -> list[str]:
+    """``tocsin worker`` on ``broker_url`` with its chDB and state under ``data``, 2 partitions."""
+    return [
+        str(Path(sys.executable).parent / "tocsin"),
+        "worker",
+        "--broker",
+        broker_url,
+        "--clickhouse",
+        f"chdb://{data / 'clickhouse'}",
+        "--data-dir",
+        str(data),
+        "--store",
+        store,
+        "--partitions",
+        "2",
+        "--http-port",
+        str(port),
+        *options,
+    ]
 
 
 def children(pid: int) -> list[int]:
