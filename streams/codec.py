@@ -1,21 +1,25 @@
 """Engine inputs on the internal ``tocsin.signals`` topic: tagged JSON, many per message.
 
-A message carries the inputs of one source record (or HTTP request) that belong to one
-partition, grouped by key token, plus their arrival time: the correlate agent sees exactly
-what the edge parsed, and a replay sees exactly what the live run saw. One message per
-request and partition (not per key) keeps the record count — what a Kafka hop costs per
-message — independent of how many services a webhook of 1,000 alerts spans. A message
+A message carries the inputs of one HTTP request (or one ingest batch of source records)
+that belong to one partition, grouped by key token, plus their arrival time: the correlate
+agent sees exactly what the edge parsed, and a replay sees exactly what the live run saw.
+One message per request and partition (not per key or per source record) keeps the record
+count — what a Kafka hop costs per message — independent of how many services a webhook of
+1,000 alerts spans or how small the producers' records are. A message
 stays under ``MAX_RECORD_BYTES`` (a Kafka record limit); a key's inputs may be split over
 several, so a 5,000-alert webhook is a handful of records, never one oversized one.
 
     {"now": 1733011200000, "groups": [{"token": "svc-a", "key": "svc-a", "items": [[tag, {...}], ...]}, ...]}
+
+A group may carry its own ``now`` and ``trace`` (the source record's arrival time and trace
+id) when an ingest agent merged several source records into one.
 
 Records of the earlier one-key layout (``{"key", "now", "items"}``, the key token as the
 record key) are still read, so a rolling upgrade drains them.
 """
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import orjson
@@ -38,8 +42,20 @@ _TAGS = {cls: tag for tag, cls in _TYPES.items()}
 TICK = "tick"
 MAX_RECORD_BYTES = 900_000  # Kafka's default message.max.bytes is 1,048,588
 
-#: (token, correlation key, inputs): the inputs of one key token.
-Group = tuple[str, str, list[Input]]
+
+class Group(NamedTuple):
+    """The inputs of one key token, with the correlation key it stands for.
+
+    ``now`` and ``trace`` are the arrival time and trace id of the source record the inputs
+    came from, when they differ from the record's (an ingest batch merges many source
+    records into one per partition); 0 and "" mean the record's own.
+    """
+
+    token: str
+    key: str
+    items: list[Input]
+    now: int = 0
+    trace: str = ""
 
 
 def encode_item(item: Input) -> bytes:
@@ -47,10 +63,14 @@ def encode_item(item: Input) -> bytes:
     return orjson.dumps([_TAGS[type(item)], item])
 
 
-def _group(token: str, key: str, encoded: list[bytes]) -> bytes:
-    return (
-        b'{"token":' + orjson.dumps(token) + b',"key":' + orjson.dumps(key) + b',"items":[' + b",".join(encoded) + b"]}"
-    )
+def _head(group: Group, now: int) -> bytes:
+    """A group's JSON up to its items (its ``now`` only where it differs from the record's)."""
+    head = b'{"token":' + orjson.dumps(group.token) + b',"key":' + orjson.dumps(group.key)
+    if group.now and group.now != now:
+        head += b',"now":' + str(int(group.now)).encode()
+    if group.trace:
+        head += b',"trace":' + orjson.dumps(group.trace)
+    return head + b',"items":['
 
 
 def _record(now: int, groups: list[bytes]) -> bytes:
@@ -67,14 +87,14 @@ class _Records:
         self.groups: list[bytes] = []
         self.size = self.overhead
 
-    def add(self, token: str, key: str, encoded: list[bytes]) -> None:
+    def add(self, head: bytes, encoded: list[bytes]) -> None:
         """Place one key's encoded items, opening new records (and parts) as they fill."""
-        group_overhead = len(_group(token, key, [])) + 1
+        group_overhead = len(head) + 3
         part: list[bytes] = []
         part_size = group_overhead
         for item in encoded:
             if part and self.size + part_size + len(item) + 1 > self.max_bytes:
-                self._close_part(token, key, part)
+                self._close_part(head, part)
                 self.flush()
                 part, part_size = [], group_overhead
             elif not part and self.size + group_overhead + len(item) > self.max_bytes:
@@ -82,10 +102,10 @@ class _Records:
             part.append(item)
             part_size += len(item) + 1
         if part:
-            self._close_part(token, key, part)
+            self._close_part(head, part)
 
-    def _close_part(self, token: str, key: str, part: list[bytes]) -> None:
-        group = _group(token, key, part)
+    def _close_part(self, head: bytes, part: list[bytes]) -> None:
+        group = head + b",".join(part) + b"]}"
         self.groups.append(group)
         self.size += len(group) + 1
 
@@ -102,16 +122,17 @@ def encode_records(
     big for any record."""
     records = _Records(now, max_bytes)
     too_big: list[Input] = []
-    for token, key, items in groups:
-        limit = max_bytes - records.overhead - len(_group(token, key, [])) - 1
+    for group in groups:
+        head = _head(group, now)
+        limit = max_bytes - records.overhead - len(head) - 3
         encoded = []
-        for item in items:
+        for item in group.items:
             data = encode_item(item)
             if len(data) > limit:
                 too_big.append(item)
             else:
                 encoded.append(data)
-        records.add(token, key, encoded)
+        records.add(head, encoded)
     records.flush()
     return records.done, too_big
 
@@ -124,6 +145,8 @@ class _Group(msgspec.Struct):
     token: str
     key: str
     items: list[tuple[str, msgspec.Raw]]
+    now: int = 0
+    trace: str = ""
 
 
 class _Message(msgspec.Struct):
@@ -146,7 +169,7 @@ def _inputs(items: list[tuple[str, msgspec.Raw]]) -> list[Input]:
 
 
 def decode(raw: bytes, record_key: str | None = None) -> dict:
-    """``{"now", "groups": [(token, key, [Input, …]), …]}`` or ``{"type": "tick", "now"}``.
+    """``{"now", "groups": [Group, …]}`` (each group's ``now`` filled in) or ``{"type": "tick", "now"}``.
 
     ``record_key`` (the record's key token) is only read for records of the one-key layout.
     Raises ``msgspec.DecodeError`` (a ``ValueError``) on anything else.
@@ -155,7 +178,7 @@ def decode(raw: bytes, record_key: str | None = None) -> dict:
     if message.type == TICK:
         return {"type": TICK, "now": message.now}
     if message.groups:
-        groups = [(g.token, g.key, _inputs(g.items)) for g in message.groups]
+        groups = [Group(g.token, g.key, _inputs(g.items), g.now or message.now, g.trace) for g in message.groups]
     else:
-        groups = [(record_key or "", message.key, _inputs(message.items))]
+        groups = [Group(record_key or "", message.key, _inputs(message.items), message.now)]
     return {"now": message.now, "groups": groups}

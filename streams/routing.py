@@ -46,21 +46,44 @@ def by_partition(inputs: list[Input], policy: Policy, partitions: int) -> dict[i
         group[1].append(item)
     placed: dict[int, list[Group]] = {}
     for token, (key, items) in grouped.items():
-        placed.setdefault(partition_of(token, partitions), []).append((token, key, items))
+        placed.setdefault(partition_of(token, partitions), []).append(Group(token, key, items))
     return placed
+
+
+#: What one source record (or HTTP request) yields: its inputs, arrival time and trace id.
+Source = tuple[list[Input], int, str]
+
+
+def batch_records(
+    sources: list[Source], policy: Policy, partitions: int, max_bytes: int = MAX_RECORD_BYTES
+) -> tuple[list[tuple[int, bytes]], list[Input]]:
+    """(partition, value) records for the inputs of many sources — one per partition while
+    they fit — and the inputs too big for any record. Each group keeps its source's arrival
+    time and trace id, and the sources' order within a partition."""
+    placed: dict[int, list[Group]] = {}
+    for inputs, now, trace in sources:
+        for partition, groups in by_partition(inputs, policy, partitions).items():
+            placed.setdefault(partition, []).extend(g._replace(now=now, trace=trace) for g in groups)
+    records: list[tuple[int, bytes]] = []
+    too_big: list[Input] = []
+    for partition, groups in sorted(placed.items()):
+        values, big = encode_records(groups[0].now, groups, max_bytes)
+        records += [(partition, value) for value in values]
+        too_big += big
+    return records, too_big
+
+
+def too_large(item: Input, max_bytes: int = MAX_RECORD_BYTES) -> Rejection:
+    return Rejection(Reason.TOO_LARGE, f"one input over {max_bytes} bytes", item=item.to_dict())
 
 
 def signal_records(
     inputs: list[Input], now: int, policy: Policy, partitions: int, max_bytes: int = MAX_RECORD_BYTES
 ) -> tuple[list[tuple[int, bytes]], list[Rejection]]:
-    """(partition, value) records for ``inputs``, and a rejection for any input too big to carry."""
-    records: list[tuple[int, bytes]] = []
-    refused: list[Rejection] = []
-    for partition, groups in sorted(by_partition(inputs, policy, partitions).items()):
-        values, too_big = encode_records(now, groups, max_bytes)
-        records += [(partition, value) for value in values]
-        refused += [Rejection(Reason.TOO_LARGE, f"one input over {max_bytes} bytes", item=i.to_dict()) for i in too_big]
-    return records, refused
+    """(partition, value) records for one request's ``inputs``, and a rejection for any input
+    too big to carry."""
+    records, too_big = batch_records([(inputs, now, "")], policy, partitions, max_bytes)
+    return records, [too_large(item, max_bytes) for item in too_big]
 
 
 async def send_all(topic: faust.TopicT, records: list[tuple[int, bytes]], headers: list[tuple[str, bytes]]) -> list:

@@ -121,10 +121,11 @@ class Correlator:
         return batch.states[token]
 
     def apply_inputs(self, batch: Batch, event: EventT, message: dict) -> None:
-        now = message["now"]
-        trace_id = tracing.from_kafka(event.message.headers)
+        record_trace = tracing.from_kafka(event.message.headers)
         index = 0  # an input's place in its record: part of its signal-log id
-        for token, key, items in message["groups"]:
+        arrivals: set[int] = set()
+        for token, key, items, now, trace in message["groups"]:
+            trace_id = trace or record_trace
             state = self.load(batch, token, event)
             touched = batch.touched[token]
             for item in items:
@@ -139,7 +140,8 @@ class Correlator:
                     batch.commands.append((item.command_id, CommandOutcome(decision, emitted)))
                 if decision.outcome is Outcome.REJECTED:
                     batch.refused.append((event, item.to_dict(), decision))
-        batch.arrivals.append(now)
+            arrivals.add(now)
+        batch.arrivals += sorted(arrivals)  # one per source record the message carries
 
     def apply_tick(self, batch: Batch, event: EventT, now: int) -> None:
         partition = event.message.partition

@@ -3,14 +3,16 @@
 These serve producers that write to the input topics directly (the HTTP edge writes
 engine-ready inputs to ``tocsin.signals`` itself). Each record is parsed with its arrival
 time (the Kafka record timestamp), so a replay parses it exactly as the live run did.
-Inputs go out one size-bounded record per partition (``streams.routing``). A
-record's refused items go to the DLQ as one record, with every reason; an unexpected error
+A batch of records goes out as one size-bounded record per partition (``streams.routing``),
+each group of inputs with its source record's arrival time and trace id. A record's
+refused items go to the DLQ as one record, with every reason; an unexpected error
 on one record dead-letters that record and the agent goes on (an exception escaping a
 Faust agent would acknowledge the message and lose it).
 """
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import faust
 from faust.types import EventT
@@ -22,8 +24,8 @@ from models.policy import Policy
 from streams import tracing
 from streams.dlq import dead_letter
 from streams.metrics import INGESTED
-from streams.produce import hand_over
-from streams.routing import signal_records
+from streams.produce import produce
+from streams.routing import Source, batch_records, too_large
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,15 @@ def arrival_ms(event: EventT) -> int:
     return int(event.message.timestamp * 1000)
 
 
+@dataclass
+class IngestBatch:
+    """What a batch of source records yields: inputs by source, refusals by source record."""
+
+    sources: list[Source] = field(default_factory=list)
+    refused: dict[int, tuple[EventT, list[Rejection]]] = field(default_factory=dict)
+    owners: dict[int, EventT] = field(default_factory=dict)  # id(input) → its source record
+
+
 def register(
     app: faust.App,
     kind: str,
@@ -56,30 +67,36 @@ def register(
 ) -> None:
     parse = PARSERS[kind]
 
-    async def ingest_one(event: EventT, pending: list) -> None:
-        """Parse one record and hand its output records to the producer (acks awaited later)."""
+    topic = source.get_topic_name()
+
+    def parse_one(event: EventT, batch: IngestBatch) -> None:
         now = arrival_ms(event)
         parsed = parse(event.value or b"", limits, now, policy)
-        records, too_big = signal_records(parsed.inputs, now, policy, partitions)
-        refused = parsed.rejections + too_big
-        if refused:
-            await dead_letter(dlq, event.value, refused, event)
-        headers = tracing.kafka_headers(tracing.from_kafka(event.message.headers))
-        pending += await hand_over(signals, [(None, value, partition, headers) for partition, value in records])
-        INGESTED.labels(source.get_topic_name()).inc(len(parsed.inputs) - len(too_big))
+        batch.sources.append((parsed.inputs, now, tracing.from_kafka(event.message.headers)))
+        batch.refused[id(event)] = (event, list(parsed.rejections))
+        batch.owners.update((id(item), event) for item in parsed.inputs)
+
+    async def ingest_batch(events: list[EventT]) -> None:
+        batch = IngestBatch()
+        for event in events:
+            try:
+                parse_one(event, batch)
+            except Exception as exc:  # one bad record must not stop the stream
+                message = event.message
+                log.exception("ingest failed on %s[%d]@%d", message.topic, message.partition, message.offset)
+                batch.refused[id(event)] = (event, [Rejection(Reason.INTERNAL_ERROR, repr(exc))])
+        records, too_big = batch_records(batch.sources, policy, partitions)
+        for item in too_big:
+            batch.refused[id(batch.owners[id(item)])][1].append(too_large(item))
+        for event, rejections in batch.refused.values():
+            if rejections:
+                await dead_letter(dlq, event.value, rejections, event)
+        await produce(signals, [(None, value, partition, None) for partition, value in records])
+        INGESTED.labels(topic).inc(sum(len(inputs) for inputs, _, _ in batch.sources) - len(too_big))
 
     @app.agent(source, name=f"ingest-{kind}")
     async def ingest(stream: faust.StreamT) -> None:
-        # A batch at a time: every record's output goes to the producer first, the acks are
+        # A batch at a time: its inputs go out as one record per partition, the acks are
         # awaited once, and only then does take_events acknowledge the batch.
         async for events in stream.take_events(batch_size, within=batch_seconds):
-            pending: list = []
-            for event in events:
-                try:
-                    await ingest_one(event, pending)
-                except Exception as exc:  # one bad record must not stop the stream
-                    message = event.message
-                    log.exception("ingest failed on %s[%d]@%d", message.topic, message.partition, message.offset)
-                    await dead_letter(dlq, event.value, Rejection(Reason.INTERNAL_ERROR, repr(exc)), event)
-            for future in pending:
-                await future
+            await ingest_batch(events)
