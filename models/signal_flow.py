@@ -70,9 +70,9 @@ def _record(ctx: Context, known: SignalState | None, signal: Signal, content: st
     if known is None:
         known = SignalState(
             source=signal.source,
-            kind=str(signal.kind),
+            kind=signal.kind.value,
             service=signal.service,
-            status=str(signal.status),
+            status=signal.status.value,
             starts_at=signal.starts_at,
             ends_at=signal.ends_at,
             content_hash=content,
@@ -88,7 +88,7 @@ def _record(ctx: Context, known: SignalState | None, signal: Signal, content: st
         return known
     ctx.touched.add(signal.fingerprint)
     changed = known.status != signal.status
-    known.status, known.starts_at, known.ends_at = str(signal.status), signal.starts_at, signal.ends_at
+    known.status, known.starts_at, known.ends_at = signal.status.value, signal.starts_at, signal.ends_at
     known.content_hash, known.last_seen, known.labels = content, ctx.now, dict(signal.labels)
     known.seen = [*known.seen, content][-MAX_SEEN:]
     policy = ctx.policy
@@ -102,7 +102,7 @@ def _record(ctx: Context, known: SignalState | None, signal: Signal, content: st
 def _member(signal: Signal) -> Member:
     facts = member_facts(str(signal.kind), signal.labels, signal.annotations, signal.severity)
     return Member(
-        kind=str(signal.kind),
+        kind=signal.kind.value,
         source=signal.source,
         service=signal.service,
         firing=signal.status is SignalStatus.FIRING,

@@ -1,10 +1,13 @@
 """The incident engine alone (no Kafka): inputs/s through ``step_in_place`` as the correlate
 agent calls it, versus the copying ``step``; the cost of an exact duplicate; the cost of
-storing state; and the memory and stored bytes per active fingerprint at 100k fingerprints.
+storing state; the memory and stored bytes per active fingerprint at 100k fingerprints; and
+the process RSS growth at 100k and 1M active fingerprints.
 
 Prints one JSON line. Part of ``make bench``.
 """
 
+import gc
+import os
 import time
 import tracemalloc
 
@@ -74,7 +77,30 @@ def per_fingerprint(count: int = 100_000, keys: int = 1000) -> dict:
     }
 
 
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def rss_growth(checkpoints: tuple[int, ...] = (100_000, 1_000_000), keys: int = 1000) -> dict:
+    """Process RSS growth (MB) while the engine holds 100k and 1M active fingerprints."""
+    from tests.support.engine import alert
+
+    policy, states, report = load_policy(), {}, {}
+    gc.collect()
+    base = rss_bytes()
+    for i in range(max(checkpoints)):
+        service = f"svc-{i % keys}"
+        state = states.setdefault(service, KeyState())
+        step_in_place(state, alert(f"A{i}", starts=NOW, service=service), NOW, policy, key=service)
+        if i + 1 in checkpoints:
+            report[f"rss_mb_at_{(i + 1) // 1000}k_fingerprints"] = round((rss_bytes() - base) / 2**20)
+            report[f"rss_bytes_per_fingerprint_at_{(i + 1) // 1000}k"] = round((rss_bytes() - base) / (i + 1))
+    return report
+
+
 def main() -> None:
+    rss = rss_growth()  # first: the allocator has no freed memory to reuse yet
     items = inputs()
     in_place, states = run(items, in_place=True)
     duplicate = duplicate_us(items, states)
@@ -96,6 +122,7 @@ def main() -> None:
                 "keys": len(states),
                 "exact_duplicate_us": round(duplicate, 2),
                 **per_fingerprint(),
+                **rss,
             }
         ).decode()
     )
