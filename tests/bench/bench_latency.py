@@ -2,8 +2,8 @@
 
 A paced sender process posts webhooks of 100 alerts at 5,000 alerts/s (``TOCSIN_BENCH_RATE``)
 for 60 s (``TOCSIN_BENCH_SECONDS``): 99 re-sends of a pool of 10k alerts over 200 services
-(as Alertmanager repeats them) and one probe alert for a service of its own, which opens
-an incident. For each probe:
+(as Alertmanager repeats them; the pool's first delivery is sent before the steady phase)
+and one probe alert for a service of its own, which opens an incident. For each probe:
 
 - Kafka: from the HTTP 202 to the moment a plain aiokafka consumer (not tocsin) receives
   its ``opened`` event on ``tocsin.incidents``;
@@ -20,9 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import aiohttp
 import orjson
 from aiokafka import AIOKafkaConsumer
 
+from streams.metrics import ENGINE_INPUTS, by_label
 from streams.topics import TopicNames
 from tests.bench.workload import SERVICES, ZERO, as_webhook
 from tests.support.stack import embedded_services, running_tocsin
@@ -37,9 +39,12 @@ def _alert(name: str, service: str, starts: str) -> dict:
     return {"status": "firing", "labels": labels, "annotations": {}, "startsAt": starts, "endsAt": ZERO}
 
 
-def bodies(requests: int, starts: str) -> list[str]:
+def pool_of(starts: str) -> list[dict]:
+    return [_alert(f"Alert{n:02d}", f"svc-{s:03d}", starts) for s in range(SERVICES) for n in range(50)]
+
+
+def bodies(requests: int, pool: list[dict], starts: str) -> list[str]:
     """Webhooks of 99 re-sent alerts and one probe, ``probe-<index>``, each."""
-    pool = [_alert(f"Alert{n:02d}", f"svc-{s:03d}", starts) for s in range(SERVICES) for n in range(50)]
     out = []
     for index in range(requests):
         repeats = [pool[(index * 99 + k) % len(pool)] for k in range(PER_REQUEST - 1)]
@@ -89,6 +94,18 @@ async def run_sender(url: str, payloads: list[str], workdir: Path) -> dict:
     return orjson.loads(out.splitlines()[-1])
 
 
+async def warm_up(url: str, pool: list[dict]) -> None:
+    """The pool's first delivery (10k new alerts, 200 incidents) before the steady phase."""
+    before = sum(by_label(ENGINE_INPUTS).values())
+    async with aiohttp.ClientSession() as session:
+        for start in range(0, len(pool), 1000):
+            async with session.post(url, data=as_webhook(pool[start : start + 1000])) as response:
+                assert response.status == 202, response.status
+    while sum(by_label(ENGINE_INPUTS).values()) - before < len(pool):
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(2)  # the sinks catch up too
+
+
 def inserted(client, probes: int) -> dict[int, float]:
     rows = client.query(
         "SELECT service, toUnixTimestamp64Milli(min(inserted_at)) FROM tocsin.incident_events "
@@ -101,10 +118,12 @@ async def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="tocsin-bench-latency-"))
     requests = RATE * SECONDS // PER_REQUEST
     starts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
-    payloads = bodies(requests, starts)
+    pool = pool_of(starts)
+    payloads = bodies(requests, pool, starts)
     with embedded_services(data) as (broker, client, settings):
         topic = TopicNames(settings.topic_prefix).incidents
         async with running_tocsin(settings, client):
+            await warm_up(f"{settings.base_url}/v1/alertmanager", pool)
             seen: dict[int, float] = {}
             done = asyncio.Event()
             watcher = asyncio.create_task(watch_opened(broker.bootstrap_servers, topic, requests, seen, done))
@@ -119,6 +138,12 @@ async def main() -> None:
             done.set()
             await watcher
     accepted = sent["accepted_at"]
+    if os.environ.get("TOCSIN_BENCH_TIMELINE"):  # per second of sending: the worst probe
+        worst: dict[int, float] = {}
+        for i in seen:
+            second = int(accepted[i] - accepted[0])
+            worst[second] = max(worst.get(second, 0.0), seen[i] - accepted[i])
+        print(orjson.dumps({str(k): round(v, 2) for k, v in sorted(worst.items())}).decode(), file=sys.stderr)
     to_kafka = [seen[i] - accepted[i] for i in seen]
     to_clickhouse = [stored[i] - accepted[i] for i in stored]
     print(
