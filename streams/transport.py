@@ -34,7 +34,7 @@ SCHEME = "tocsinkafka"
 REFETCHES = Counter(
     "tocsin_consumer_refetches_total", "Fetched batches broken off and fetched again, by reason.", ["reason"]
 )
-FETCH_MAX_WAIT_MS = 100
+FETCH_MAX_WAIT_MS = 50
 
 
 class LowLatencyConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
