@@ -51,6 +51,7 @@ from streams.produce import hand_over
 from streams.routing import partition_of
 from streams.row_records import row_records
 from streams.state_store import StateStore
+from streams.timer_index import TimerIndex
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +103,13 @@ class Correlator:
         self.store = store
         self.policy = policy
         self.partitions = partitions
-        self.due: dict[str, int] = {}
+        self.timers = TimerIndex()
         self.scanned: set[int] = set()
 
     def forget_partitions(self, partitions: set[int]) -> None:
-        """After a rebalance, rescan owned partitions before trusting the due index or cache."""
+        """After a rebalance or a failed batch, rescan before trusting the timer index or cache."""
         self.scanned -= partitions
+        self.timers.drop(partitions)
         self.store.forget()
 
     def load(self, batch: Batch, token: str, carrier: EventT) -> KeyState:
@@ -147,15 +149,14 @@ class Correlator:
         partition = event.message.partition
         if partition not in self.scanned:
             self._scan(partition)
-        due = [t for t, at in self.due.items() if 0 < at <= now and partition_of(t, self.partitions) == partition]
-        for token in due:
+        for token in self.timers.pop_due(partition, now):
             state = self.load(batch, token, event)
             batch.events += tick_in_place(state, now, self.policy, touched=batch.touched[token])
 
     def _scan(self, partition: int) -> None:
         for token in self.store.tokens():
             if partition_of(token, self.partitions) == partition:
-                self.due[token] = next_due(self.store.load(token), self.policy)
+                self.timers.schedule(partition, token, next_due(self.store.load(token), self.policy))
         self.scanned.add(partition)
 
     def commit_states(self, batch: Batch) -> int:
@@ -164,8 +165,9 @@ class Correlator:
         for token, state in batch.states.items():
             with as_event(batch.carriers[token]):  # the changelog partition follows it
                 writes += self.store.save(token, state, batch.touched[token])
-            if batch.touched[token] or token not in self.due:  # unchanged state, unchanged timers
-                self.due[token] = next_due(state, self.policy)
+            partition = partition_of(token, self.partitions)
+            if batch.touched[token] or (partition, token) not in self.timers:  # unchanged state, unchanged timers
+                self.timers.schedule(partition, token, next_due(state, self.policy))
         metrics.STATE_WRITES.inc(writes)
         return writes
 
@@ -310,7 +312,7 @@ def register(
                 log.error(
                     "correlate failed on %s@%d: %r", event.message.partition, event.message.offset, poisoned.cause
                 )
-                correlator.store.forget()  # states hold part of the batch: read them again
+                correlator.forget_partitions(set(range(partitions)))  # part of the batch is applied: read again
                 skipped.add(id(event))
                 await dead_letter(dlq, event.value, Rejection(Reason.INTERNAL_ERROR, repr(poisoned.cause)), event)
 
