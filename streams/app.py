@@ -6,6 +6,7 @@ from sinks.clickhouse.writer import EventWriter, JSONWriter
 from streams import stall_guard
 from streams.agents import correlate, ingest, sink
 from streams.outcomes import Outcomes
+from streams.roles import API, CLICKHOUSE_ROLES, ENGINE, INGEST, SINK, consumed_topics
 from streams.settings import Settings
 from streams.state_store import StateStore
 from streams.topics import TopicNames
@@ -48,57 +49,76 @@ def faust_settings(settings: Settings) -> dict:
     return conf
 
 
-def create_app(settings: Settings, writer: EventWriter) -> faust.App:
-    """Build the tocsin Faust app for ``settings``, writing lifecycle events via ``writer``."""
+def raw_topic(app: faust.App, name: str, key_serializer: str = "raw") -> faust.TopicT:
+    """Topics carry bytes: tocsin encodes and decodes them itself (``streams.codec``)."""
+    return app.topic(name, key_type=None, value_type=bytes, key_serializer=key_serializer, value_serializer="raw")
+
+
+def create_app(settings: Settings, writer: EventWriter | None = None) -> faust.App:
+    """Build the tocsin Faust app for ``settings``: the parts its roles name (``streams.roles``).
+
+    ``writer`` writes lifecycle events to ClickHouse; the ``sink`` and ``api`` roles need it.
+    """
     app = faust.App(settings.app_id, **faust_settings(settings))
-    names = TopicNames(settings.topic_prefix)
+    roles, names = settings.role_set, TopicNames(settings.topic_prefix)
+    if roles & CLICKHOUSE_ROLES and writer is None:
+        raise ValueError(f"the {', '.join(sorted(roles & CLICKHOUSE_ROLES))} role needs a ClickHouse writer")
 
-    def raw_topic(name: str, key_serializer: str = "raw") -> faust.TopicT:
-        return app.topic(name, key_type=None, value_type=bytes, key_serializer=key_serializer, value_serializer="raw")
-
-    inputs = {"alerts": names.alerts, "checks": names.checks, "reports": names.reports, "commands": names.commands}
-    topics = {kind: raw_topic(name) for kind, name in inputs.items()}
-    signals = raw_topic(names.signals, key_serializer=correlate.KEY_SERIALIZER)
-    incidents, status, dlq = raw_topic(names.incidents), raw_topic(names.service_status), raw_topic(names.dlq)
-    log_topic, event_log = raw_topic(names.signal_log), raw_topic(names.event_log)
-    table = correlate.incident_table(app, settings.partitions)
-    outcomes = Outcomes()
-    store = StateStore(table, cache_keys=settings.state_cache_keys)
-
-    for kind, topic in topics.items():
-        ingest.register(app, kind, topic, signals, dlq, settings.limits, settings.policy, settings.partitions)
-    correlate.register(
-        app,
-        signals,
-        incidents,
-        event_log,
-        status,
-        log_topic,
-        dlq,
-        store,
-        settings.policy,
-        settings.partitions,
-        batch_size=settings.correlate_batch_size,
-        batch_seconds=settings.correlate_batch_seconds,
-        tick_seconds=settings.tick_seconds,
-        outcomes=outcomes,
-    )
-    # Event-log and signal-log records carry up to 1,000 rows each: a few make a ClickHouse batch.
-    batching = (max(1, settings.sink_batch_size // 20), settings.sink_batch_seconds)
-    sink.register(app, "sink", event_log, dlq, writer, *batching)
-    signals_writer = JSONWriter(writer.client, f"{settings.database}.signals", "signal_id", writer.max_backoff)
-    sink.register(app, "sink-signals", log_topic, dlq, signals_writer, *batching)
+    signals = raw_topic(app, names.signals, key_serializer=correlate.KEY_SERIALIZER)
+    dlq = raw_topic(app, names.dlq)
     access = Access.of(settings.api_token, settings.api_tokens)
-    ingest_api.register(app, signals, dlq, settings.limits, settings.policy, access, settings.partitions, outcomes)
-    incidents_api.register(app, writer.client, settings.database, settings.policy, access)
-    sink_writers = {names.event_log: writer, names.signal_log: signals_writer}
+    outcomes = Outcomes() if ENGINE in roles else None  # commands wait for an engine in this process
+    waiting: dict[str, JSONWriter] = {}
+    store: StateStore | None = None
+    if INGEST in roles:
+        for kind, name in zip(("alerts", "checks", "reports", "commands"), names.inputs, strict=True):
+            ingest.register(
+                app, kind, raw_topic(app, name), signals, dlq, settings.limits, settings.policy, settings.partitions
+            )
+    if ENGINE in roles:
+        store = StateStore(correlate.incident_table(app, settings.partitions), cache_keys=settings.state_cache_keys)
+        correlate.register(
+            app,
+            signals,
+            raw_topic(app, names.incidents),
+            raw_topic(app, names.event_log),
+            raw_topic(app, names.service_status),
+            raw_topic(app, names.signal_log),
+            dlq,
+            store,
+            settings.policy,
+            settings.partitions,
+            batch_size=settings.correlate_batch_size,
+            batch_seconds=settings.correlate_batch_seconds,
+            tick_seconds=settings.tick_seconds,
+            outcomes=outcomes,
+        )
+    if SINK in roles:
+        waiting = register_sinks(app, settings, names, dlq, writer)
+    if API in roles:
+        ingest_api.register(app, signals, dlq, settings.limits, settings.policy, access, settings.partitions, outcomes)
+        incidents_api.register(app, writer.client, settings.database, settings.policy, access)
+    if ENGINE in roles or API in roles:
+        engine_state.register(app, store, access, settings.partitions)
     stall_guard.register(
         app,
-        names.pipeline,
-        lambda topic: topic in sink_writers and sink_writers[topic].busy,
+        consumed_topics(roles, names),
+        lambda topic: topic in waiting and waiting[topic].busy,
         exit_when_stuck=settings.exit_when_stuck,
         interval=settings.stall_check_seconds,
     )
-    engine_state.register(app, store, access)
     health.register(app)
     return app
+
+
+def register_sinks(
+    app: faust.App, settings: Settings, names: TopicNames, dlq: faust.TopicT, writer: EventWriter
+) -> dict[str, JSONWriter]:
+    """The ClickHouse sinks; returns each sink's writer by the topic it reads."""
+    # Event-log and signal-log records carry up to 1,000 rows each: a few make a ClickHouse batch.
+    batching = (max(1, settings.sink_batch_size // 20), settings.sink_batch_seconds)
+    signals_writer = JSONWriter(writer.client, f"{settings.database}.signals", "signal_id", writer.max_backoff)
+    sinks = {names.event_log: ("sink", writer), names.signal_log: ("sink-signals", signals_writer)}
+    for name, (agent, sink_writer) in sinks.items():
+        sink.register(app, agent, raw_topic(app, name), dlq, sink_writer, *batching)
+    return {name: sink_writer for name, (_, sink_writer) in sinks.items()}

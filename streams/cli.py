@@ -98,8 +98,15 @@ def broker(port: int, log_file: Path | None) -> None:
 
 @main.command()
 @service_options
+@click.option(
+    "--roles",
+    help="What this process runs, comma-separated: ingest, engine, sink, api [all]. See docs/architecture.md.",
+)
 def worker(**flags: object) -> None:
-    """Run a worker against an external Kafka and ClickHouse (production)."""
+    """Run a worker against an external Kafka and ClickHouse (production).
+
+    ClickHouse is needed only by the sink and api roles.
+    """
     from streams.up import run_external
 
     settings = settings_from(**flags)

@@ -17,8 +17,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from rocksdict import Options, Rdict
+
+from streams.end_offsets import EndOffsets
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +72,8 @@ async def lost_partitions(bootstrap: str, changelog: str, partitions: list[Parti
     recorded = [p for p in partitions if p.offset is not None]
     if not recorded:
         return []
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        ends = await consumer.end_offsets([TopicPartition(changelog, p.partition) for p in recorded])
-    finally:
-        await consumer.stop()
+    async with EndOffsets(bootstrap) as end_offsets:
+        ends = await end_offsets.of([TopicPartition(changelog, p.partition) for p in recorded])
     return [p for p in recorded if p.offset >= ends.get(TopicPartition(changelog, p.partition), 0)]
 
 

@@ -14,6 +14,7 @@ then passed down as plain values.
 | `TOCSIN_POLICY` | `--policy` | built in | YAML policy file (see `tocsin policy`) |
 | `TOCSIN_API_TOKEN` | — | none | one bearer token with every scope |
 | `TOCSIN_API_TOKENS` / `_FILE` | — | none | scoped tokens `name:ingest+operate+read:secret` (`web/auth.py`) |
+| `TOCSIN_ROLES` | `--roles` | all: `ingest,engine,sink,api` | what this process runs (`streams/roles.py`) |
 | `TOCSIN_STORE` | `--store` | `rocksdb://` (`up`, `worker`) | Faust table store (`memory://` forgets on restart) |
 | `TOCSIN_APP_ID` | `--app-id` | `tocsin` | consumer group and table namespace |
 | `TOCSIN_SINK_BATCH_SIZE` / `TOCSIN_SINK_BATCH_SECONDS` | — | `1000` / `0.2` | ClickHouse batch bounds |
@@ -34,6 +35,7 @@ from pathlib import Path
 from models.limits import DEFAULT_LIMITS, Limits
 from models.policy import Policy, load_policy
 from streams.logs import FORMATS, LEVELS
+from streams.roles import ALL, CLICKHOUSE_ROLES, parse_roles
 
 DEFAULT_HTTP_HOST = "127.0.0.1"
 DEFAULT_HTTP_PORT = 6066
@@ -78,6 +80,7 @@ class Settings:
     embedded_broker: bool = False  # `tocsin up` started the broker: it is new, its topics empty
     adopt_local_state: bool = False  # keep the local state store when the broker lost its changelog
     exit_when_stuck: bool = False  # the CLI's workers exit (status 75) for a supervisor to restart them
+    roles: str = ",".join(ALL)  # streams.roles: which parts of tocsin this process runs
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9._-]+", self.topic_prefix):
@@ -90,6 +93,7 @@ class Settings:
             raise ValueError(f"log format {self.log_format!r}; one of {', '.join(FORMATS)}")
         if self.log_level.lower() not in LEVELS:
             raise ValueError(f"log level {self.log_level!r}; one of {', '.join(LEVELS)}")
+        parse_roles(self.roles)
 
     def with_(self, **changes: object) -> "Settings":
         """A copy with ``changes``; empty values keep the current setting."""
@@ -102,6 +106,14 @@ class Settings:
     def bootstrap_servers(self) -> str:
         """``host:port,…`` for aiokafka, from a ``kafka://`` URL or a bare list."""
         return ",".join(part.split("://", 1)[-1] for part in self.broker.split(";"))
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return parse_roles(self.roles)
+
+    @property
+    def needs_clickhouse(self) -> bool:
+        return bool(self.role_set & CLICKHOUSE_ROLES)
 
     @property
     def base_url(self) -> str:
@@ -131,6 +143,7 @@ _ENV = {
     "log_format": "TOCSIN_LOG_FORMAT",
     "log_level": "TOCSIN_LOG_LEVEL",
     "adopt_local_state": "TOCSIN_ADOPT_LOCAL_STATE",
+    "roles": "TOCSIN_ROLES",
 }
 
 

@@ -74,11 +74,6 @@ class TopicNames:
     def inputs(self) -> list[str]:
         return [self.alerts, self.checks, self.reports, self.commands]
 
-    @property
-    def pipeline(self) -> set[str]:
-        """Topics whose messages are work in flight (drained before a graceful stop)."""
-        return {*self.inputs, self.signals, self.event_log, self.signal_log}
-
     def all(self) -> list[str]:
         return [
             *self.inputs,

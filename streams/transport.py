@@ -1,4 +1,4 @@
-"""tocsin's Kafka transport for Faust: three fixes over faust-streaming 0.15's aiokafka driver.
+"""tocsin's Kafka transport for Faust: four fixes over faust-streaming 0.15's aiokafka driver.
 
 1. **Latency.** Faust hard-codes ``fetch_max_wait_ms=1500`` for its worker consumer. A
    broker that answers fetches only when that wait expires (Tansu, the embedded broker,
@@ -17,6 +17,13 @@
    partition stops with its commit behind, and every restart stops at the same place. The
    partitions of such a batch are sought back to their committed offsets instead.
    Reproduced by ``tests/e2e/test_crash_restart.py`` (SIGKILL mid-stream, restart).
+4. **One group protocol for every role.** Faust gives an app without tables aiokafka's
+   round-robin assignor, so a process without the ``engine`` role (``streams.roles``) would
+   be refused (InconsistentGroupProtocol) by the group its engine processes formed with
+   Faust's assignor. Every tocsin process uses Faust's assignor, which hands each topic's
+   partitions to the members that subscribe to it.
+5. **True end offsets.** ``highwaters`` (table recovery, lag, drain, stall checks) is
+   corrected for brokers whose ListOffsets answers short (``streams.end_offsets``).
 
 Selected with the ``tocsinkafka://`` broker URL scheme (see ``consumer_url``).
 """
@@ -30,6 +37,8 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 from prometheus_client import Counter
 
+from streams.end_offsets import EndOffsets
+
 SCHEME = "tocsinkafka"
 REFETCHES = Counter(
     "tocsin_consumer_refetches_total", "Fetched batches broken off and fetched again, by reason.", ["reason"]
@@ -37,12 +46,23 @@ REFETCHES = Counter(
 FETCH_MAX_WAIT_MS = 50
 
 
-class LowLatencyConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
-        # aiokafka reads this when it builds its fetcher in start(), after this returns.
+        # aiokafka reads both when it builds its fetcher and coordinator in start(), after this returns.
         consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
+        self._assignor = self.app.assignor
+        consumer._partition_assignment_strategy = [self.app.assignor]
+        self._end_offsets = EndOffsets(faust_aiokafka.server_list(transport.url, transport.default_port))
         return consumer
+
+    async def _highwaters(self, partitions: list[TP]) -> Any:
+        return await self._end_offsets.correct(await super()._highwaters(partitions))
+
+    async def on_thread_stop(self) -> None:
+        await super().on_thread_stop()
+        if end_offsets := getattr(self, "_end_offsets", None):  # set once the consumer was made
+            await end_offsets.stop()
 
     async def _fetch_records(self, *args: Any, **kwargs: Any) -> Any:
         records = await super()._fetch_records(*args, **kwargs)
@@ -161,7 +181,7 @@ class Consumer(faust_aiokafka.Consumer):
                 await self.seek(tp, self._committed_offset.get(tp) or 0)
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
-        return LowLatencyConsumerThread(self, loop=self.loop, beacon=self.beacon)
+        return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
 
 class Transport(faust_aiokafka.Transport):

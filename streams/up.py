@@ -19,6 +19,7 @@ from streams.app import create_app
 from streams.demo import replay as demo
 from streams.local.broker import EmbeddedBroker
 from streams.logs import configure as configure_logging
+from streams.roles import ALL, API, ENGINE, consumed_topics
 from streams.settings import Settings
 from streams.topics import TopicNames, ensure_topics
 from streams.worker import run_blocking
@@ -30,39 +31,54 @@ EXIT_REFUSED = 78
 
 
 def banner(settings: Settings) -> str:
-    url = settings.base_url
-    return (
-        f"tocsin is up.\n"
-        f"  Alertmanager webhook: POST {url}/v1/alertmanager\n"
-        f"  other inputs:         POST {url}/v1/events  {url}/v1/checks  {url}/v1/reports\n"
-        f"  incidents:            GET  {url}/v1/incidents   (tocsin incidents / tocsin ack …)\n"
-        f"  health, metrics:      GET  {url}/healthz  {url}/readyz  {url}/metrics\n"
-        f"  broker:               {settings.broker}\n"
-        f"  ClickHouse:           {settings.clickhouse} (database {settings.database})\n"
-        f"Point Alertmanager at it with a receiver:\n"
-        f"  webhook_configs: [{{url: '{url}/v1/alertmanager', send_resolved: true}}]\n"
-        f"Stop with Ctrl-C."
-    )
+    url, roles = settings.base_url, settings.role_set
+    lines = [f"tocsin is up ({', '.join(r for r in ALL if r in roles)})."]
+    if API in roles:
+        lines += [
+            f"  Alertmanager webhook: POST {url}/v1/alertmanager",
+            f"  other inputs:         POST {url}/v1/events  {url}/v1/checks  {url}/v1/reports",
+            f"  incidents:            GET  {url}/v1/incidents   (tocsin incidents / tocsin ack …)",
+        ]
+    lines += [
+        f"  health, metrics:      GET  {url}/healthz  {url}/readyz  {url}/metrics",
+        f"  broker:               {settings.broker}",
+    ]
+    if settings.needs_clickhouse:
+        lines.append(f"  ClickHouse:           {settings.clickhouse} (database {settings.database})")
+    if API in roles:
+        lines += [
+            "Point Alertmanager at it with a receiver:",
+            f"  webhook_configs: [{{url: '{url}/v1/alertmanager', send_resolved: true}}]",
+        ]
+    return "\n".join([*lines, "Stop with Ctrl-C."])
 
 
-def run_worker(settings: Settings, stack: ExitStack) -> None:
-    """Schema, topics, then the worker until a signal; ``stack`` closes what was started."""
+def open_clickhouse(settings: Settings, stack: ExitStack) -> EventWriter | None:
+    """The migrated ClickHouse, for the roles that use it; ``stack`` closes it."""
+    if not settings.needs_clickhouse:
+        return None
     client = open_client(settings.clickhouse)
     stack.callback(client.close)
     applied = migrate(client, settings.database, settings.signals_ttl_days)
     if applied:
         log.info("applied ClickHouse migrations: %s", ", ".join(applied))
+    return EventWriter(client, settings.database)
+
+
+def run_worker(settings: Settings, stack: ExitStack) -> None:
+    """Schema, topics, then the worker until a signal; ``stack`` closes what was started."""
+    writer = open_clickhouse(settings, stack)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     names = TopicNames(settings.topic_prefix)
     loop.run_until_complete(ensure_topics(settings.bootstrap_servers, names, settings.partitions))
-    app = create_app(settings, EventWriter(client, settings.database))
-    if settings.store.startswith("rocksdb"):
+    app = create_app(settings, writer)
+    if ENGINE in settings.role_set and settings.store.startswith("rocksdb"):
         keep_or_refuse_local_state(settings, Path(app.conf.tabledir), loop)
     print(banner(settings), flush=True)
     if settings.demo:
         demo.start(settings.base_url, settings.api_token or None, lambda text: print(text, flush=True))
-    run_blocking(app, loop, names.pipeline, settings.drain_seconds)
+    run_blocking(app, loop, consumed_topics(settings.role_set, names), settings.drain_seconds)
 
 
 def keep_or_refuse_local_state(settings: Settings, tables: Path, loop: asyncio.AbstractEventLoop) -> None:
@@ -98,7 +114,9 @@ def run_up(settings: Settings) -> None:
 
 def run_external(settings: Settings) -> None:
     """``tocsin worker``: a broker and ClickHouse must be given (flags or environment)."""
-    missing = [name for name in ("broker", "clickhouse") if not getattr(settings, name)]
+    missing = ["broker"] if not settings.broker else []
+    if settings.needs_clickhouse and not settings.clickhouse:
+        missing.append("clickhouse")
     if missing:
         raise SystemExit(f"tocsin worker needs {' and '.join(missing)} (flags or TOCSIN_* environment)")
     configure_logging(settings.log_format, settings.log_level)

@@ -1,5 +1,6 @@
 """``GET /healthz`` (the process serves), ``GET /readyz`` (partitions assigned, tables
-recovered) and ``GET /metrics`` (Prometheus exposition)."""
+recovered; lists the partitions this process owns) and ``GET /metrics`` (Prometheus
+exposition)."""
 
 import faust
 from faust.web import Request, Response, View
@@ -10,10 +11,20 @@ from streams.metrics import RECOVERY_COMPLETE
 
 
 def is_ready(app: faust.App) -> bool:
-    """Ready once the consumer owns partitions and every table finished recovery."""
+    """Ready once the consumer owns partitions (if the process reads any topic) and every
+    table finished recovery. A process with only the ``api`` role reads nothing."""
     recovered = app.tables.recovery.completed.is_set()
     RECOVERY_COMPLETE.set(1 if recovered else 0)
-    return not app.rebalancing and bool(app.consumer.assignment()) and recovered
+    joined = not app.agents or bool(app.consumer.assignment())
+    return not app.rebalancing and joined and recovered
+
+
+def owned(app: faust.App) -> dict[str, list[int]]:
+    """Partitions of each topic this process consumes now: which worker holds what."""
+    partitions: dict[str, list[int]] = {}
+    for tp in sorted(app.consumer.assignment()):
+        partitions.setdefault(tp.topic, []).append(tp.partition)
+    return partitions
 
 
 def register(app: faust.App) -> None:
@@ -26,7 +37,7 @@ def register(app: faust.App) -> None:
     class Ready(View):
         async def get(self, request: Request) -> Response:
             ready = is_ready(app)
-            return self.json({"ready": ready}, status=200 if ready else 503)
+            return self.json({"ready": ready, "partitions": owned(app)}, status=200 if ready else 503)
 
     @app.page("/metrics")
     class Metrics(View):
