@@ -41,9 +41,13 @@ test: $(STAMP) deps-debian
 soak: $(STAMP)
 	for run in $$(seq $(SOAK_RUNS)); do $(BIN)/pytest -q -s -p no:cacheprovider tests/e2e/test_crash_restart.py || exit 1; done
 
-# Fault scenarios, one JSON line each (not part of `make test`): hostile input so far.
+# Fault scenarios, one JSON line each (not part of `make test`; about 45 minutes): hostile
+# input, engine workers killed (3 seeds), a ClickHouse outage, a 30-minute soak.
 chaos: $(STAMP)
 	$(BIN)/python -m tests.chaos.hostile_input
+	$(BIN)/python -m tests.chaos.worker_kills
+	$(BIN)/python -m tests.chaos.clickhouse_outage
+	$(BIN)/python -m tests.chaos.soak
 
 # Each prints one JSON line: the engine alone, the Kafka-direct path with raw aiokafka beside it,
 # the HTTP path side by side with the Debian Alertmanager in the same run, latency at a steady

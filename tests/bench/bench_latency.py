@@ -76,7 +76,10 @@ async def watch_opened(bootstrap: str, topic: str, probes: int, seen: dict[int, 
         await consumer.stop()
 
 
-async def run_sender(url: str, payloads: list[str], workdir: Path) -> dict:
+async def run_sender(
+    url: str, payloads: list[str], workdir: Path, per_second: float = RATE / PER_REQUEST, requests: int = 0
+) -> dict:
+    """The paced sender in its own process; ``requests`` > len(payloads) cycles through them."""
     path = workdir / "latency-bodies.json"
     path.write_bytes(orjson.dumps(payloads))
     process = await asyncio.create_subprocess_exec(
@@ -85,7 +88,8 @@ async def run_sender(url: str, payloads: list[str], workdir: Path) -> dict:
         "tests.bench.paced_sender",
         url,
         str(path),
-        str(RATE / PER_REQUEST),
+        str(per_second),
+        str(requests),
         stdout=asyncio.subprocess.PIPE,
     )
     out, _ = await process.communicate()

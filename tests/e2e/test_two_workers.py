@@ -9,22 +9,22 @@ deadline, so A's breaches can only come from B.
 """
 
 import asyncio
-import os
 import signal
 import subprocess
 import time
-import urllib.request
 import uuid
 from collections import defaultdict
 from pathlib import Path
 
 import orjson
 import pytest
+from aiokafka import TopicPartition
 
 from models.timestamps import format_ms
+from streams.end_offsets import EndOffsets
 from streams.local.broker import EmbeddedBroker, free_port
 from streams.topics import TopicNames, ensure_topics
-from tests.support.processes import worker_command
+from tests.support.processes import readyz, spawn_worker
 from tests.support.stack import read_until
 
 pytestmark = pytest.mark.integration
@@ -34,22 +34,16 @@ POLICY = "sla:\n  P0: {response: 15s, resolution: 1h}\n"
 
 
 def start(broker: EmbeddedBroker, data: Path, app_id: str, prefix: str, port: int, policy: Path) -> subprocess.Popen:
-    data.mkdir(exist_ok=True)
-    command = worker_command(broker.url, data, port, "rocksdb://", "--roles", "ingest,engine")
-    command += ["--partitions", str(PARTITIONS), "--app-id", app_id, "--topic-prefix", prefix, "--policy", str(policy)]
-    log = (data / "worker.log").open("ab")
-    env = {**os.environ, "TOCSIN_FAST_GROUP_JOIN": "1"}
-    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    options = ["--roles", "ingest,engine", "--partitions", str(PARTITIONS), "--app-id", app_id]
+    options += ["--topic-prefix", prefix, "--policy", str(policy)]
+    return spawn_worker(broker.url, data, port, "rocksdb://", *options)
 
 
 def owned(port: int) -> tuple[bool, list[int]]:
     """Whether the worker is ready, and the signals partitions it owns."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
-            body = orjson.loads(response.read())
-    except OSError:
-        return False, []
-    return body["ready"], next((p for topic, p in body["partitions"].items() if topic.endswith(".signals")), [])
+    body = readyz(port)
+    signals = [p for topic, p in body.get("partitions", {}).items() if topic.endswith(".signals")]
+    return body.get("ready", False), signals[0] if signals else []
 
 
 def wait_until(check: object, timeout: float, what: str) -> None:
@@ -91,6 +85,17 @@ async def produce(bootstrap: str, topic: str, bodies: list[bytes]) -> None:
 def events(broker: EmbeddedBroker, topic: str, done: object, timeout: float) -> list[dict]:
     records = asyncio.run(read_until(broker.bootstrap_servers, topic, done, timeout))
     return [orjson.loads(r.value) for r in records]
+
+
+def signal_ends(broker: EmbeddedBroker, names: TopicNames) -> dict:
+    """End offsets of the signals partitions: ticks are records there."""
+    tps = [TopicPartition(names.signals, p) for p in range(PARTITIONS)]
+
+    async def read() -> dict:
+        async with EndOffsets(broker.bootstrap_servers) as ends:
+            return await ends.of(tps)
+
+    return asyncio.run(read())
 
 
 def kinds(values: list[dict], kind: str) -> dict[str, set[str]]:
@@ -136,8 +141,11 @@ def test_two_workers_share_partitions_and_take_over_timers(broker: EmbeddedBroke
         print(f"B owns every partition {time.monotonic() - killed_at:.1f}s after A was killed")
         breached = lambda r: len(kinds([orjson.loads(x.value) for x in r], "sla_breached")) >= SERVICES  # noqa: E731
         values = events(broker, names.incidents, breached, 60)
-        time.sleep(3)  # further ticks on B must not fire the breaches again
+        ticks_before = signal_ends(broker, names)
+        time.sleep(3)  # further ticks on B must not fire the breaches again …
         values = events(broker, names.incidents, lambda r: False, 3)
+        ticked = {tp: end - ticks_before[tp] for tp, end in signal_ends(broker, names).items()}
+        assert all(n >= 2 for n in ticked.values()), f"… and B did tick every partition meanwhile: {ticked}"
         assert b.poll() is None, "B kept running"
     finally:
         for process in (a, b):

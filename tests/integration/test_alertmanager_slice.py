@@ -10,7 +10,16 @@ import pytest
 from streams.settings import Settings
 from streams.topics import TopicNames
 from tests.conftest import fixture_bytes
-from tests.support.stack import events_of, get, post, read_topic, running_tocsin, wait_for, wait_for_events
+from tests.support.stack import (
+    events_of,
+    get,
+    post,
+    read_topic,
+    running_tocsin,
+    settled,
+    wait_for,
+    wait_for_events,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -112,12 +121,12 @@ def test_notifications_delivered_twice_change_nothing(settings: Settings, clickh
     sends = [webhook(a), webhook(a, b), webhook(a, b), webhook(a_done, b), webhook(a_done, b_done)]
 
     async def scenario() -> None:
-        async with running_tocsin(settings, clickhouse):
+        async with running_tocsin(settings, clickhouse) as app:
             url = f"{settings.base_url}/v1/alertmanager"
             for body in sends + sends:  # every notification delivered twice, as Alertmanager HA does
                 assert (await post(url, body))[0] == 202
             await wait_for_events(clickhouse, settings.database, 5)
-            await asyncio.sleep(1.0)  # give any wrongful extra event time to arrive
+            await settled(app, settings)  # every input applied and stored: no wrongful event still on its way
             rows = [r for r in events_of(clickhouse, settings.database) if r["kind"] != "sla_breached"]
             assert [(r["kind"], r["at"].isoformat()) for r in rows] == [
                 ("opened", "2025-02-01T10:00:00"),

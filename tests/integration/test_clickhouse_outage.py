@@ -1,8 +1,8 @@
 """A 30-second ClickHouse outage loses nothing: the sink holds its input back and retries.
 
 ClickHouse cannot be stopped here (chDB runs inside the test process), so the outage is
-simulated: a proxy in front of the real chDB client refuses every insert with the
-driver's own ``OperationalError`` while the outage lasts. Everything else is real.
+simulated (``tests/support/outage.py``): the real chDB client refuses every insert with
+the driver's own ``OperationalError`` while the outage lasts. Everything else is real.
 """
 
 import asyncio
@@ -10,32 +10,16 @@ import json
 import time
 
 import pytest
-from clickhouse_connect.driver.exceptions import OperationalError
 
 from models.timestamps import format_ms
 from sinks.clickhouse.metrics import SINK_FAILURES
 from sinks.clickhouse.writer import EventWriter
 from streams.settings import Settings
+from tests.support.outage import OutageProxy
 from tests.support.stack import events_of, post, running_tocsin, wait_for
 
 pytestmark = pytest.mark.integration
 OUTAGE_SECONDS = 30
-
-
-class OutageProxy:
-    """The real client, except that inserts fail while ``down`` is set."""
-
-    def __init__(self, client: object) -> None:
-        self.client = client
-        self.down = False
-
-    def raw_insert(self, *args: object, **kwargs: object) -> object:
-        if self.down:
-            raise OperationalError("simulated outage: connection refused")
-        return self.client.raw_insert(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.client, name)
 
 
 def test_thirty_second_outage_loses_nothing(settings: Settings, clickhouse) -> None:

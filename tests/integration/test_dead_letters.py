@@ -9,7 +9,7 @@ import pytest
 from streams.dlq import MAX_VALUE, values
 from streams.settings import Settings
 from streams.topics import TopicNames
-from tests.support.stack import post, produce, read_until, running_tocsin, wait_for_events
+from tests.support.stack import post, produce, read_until, running_tocsin, settled, wait_for_events
 
 pytestmark = pytest.mark.integration
 
@@ -44,13 +44,13 @@ def test_one_request_with_999_bad_alerts_writes_it_once(settings: Settings, clic
 
     async def scenario() -> None:
         names = TopicNames(settings.topic_prefix)
-        async with running_tocsin(settings, clickhouse):
+        async with running_tocsin(settings, clickhouse) as app:
             status, answer = await post(f"{settings.base_url}/v1/alertmanager", body)
             assert (status, answer["accepted"], answer["rejected"]) == (202, 1, 999)
             await produce(settings.bootstrap_servers, names.alerts, body)  # the Kafka-direct twin
             await wait_for_events(clickhouse, settings.database, 1)
             dead = await read_until(settings.bootstrap_servers, names.dlq, lambda r: len(r) >= 2, timeout=30)
-            await asyncio.sleep(1)  # anything written late would show up in a second read
+            await settled(app, settings)  # everything processed: a late copy would be there now
             dead = await read_until(settings.bootstrap_servers, names.dlq, lambda r: False, timeout=2)
         assert len(dead) == 2
         for record in dead:

@@ -6,11 +6,13 @@ import time
 
 import orjson
 import pytest
+from aiokafka import TopicPartition
 
 from models.timestamps import format_ms
+from streams.end_offsets import EndOffsets
 from streams.settings import Settings
 from streams.topics import TopicNames
-from tests.support.stack import events_of, get, post, produce, read_topic, running_tocsin, wait_for
+from tests.support.stack import events_of, get, post, produce, read_topic, running_tocsin, settled, wait_for
 
 pytestmark = pytest.mark.integration
 MIN = 60_000
@@ -42,6 +44,17 @@ async def kinds_for(clickhouse, settings: Settings, service: str, until: str, ti
         return rows if any(r["kind"] == until for r in rows) else None
 
     return await wait_for(check, timeout, f"{until} for {service}")
+
+
+async def signals_ends(settings: Settings) -> dict:
+    """End offsets of the signals topic: ticks are records there."""
+    names = TopicNames(settings.topic_prefix)
+    async with EndOffsets(settings.bootstrap_servers) as ends:
+        return await ends.of(TopicPartition(names.signals, p) for p in range(settings.partitions))
+
+
+async def ticked(settings: Settings, before: dict, ticks: int) -> bool:
+    return all(end - before[tp] >= ticks for tp, end in (await signals_ends(settings)).items())
 
 
 def test_health_check_outage_upgrades_p2_to_p0_and_drives_service_status(settings: Settings, clickhouse) -> None:
@@ -88,7 +101,7 @@ def test_flapping_reopen_and_sla_breach(settings: Settings, clickhouse) -> None:
     t = now_ms() - 20 * MIN
 
     async def scenario() -> None:
-        async with running_tocsin(settings, clickhouse):
+        async with running_tocsin(settings, clickhouse) as app:
             url = f"{settings.base_url}/v1/alertmanager"
             # flapping: firing/resolved every 30 s, nine changes
             start = t
@@ -118,7 +131,9 @@ def test_flapping_reopen_and_sla_breach(settings: Settings, clickhouse) -> None:
             breach = next(r for r in rows if r["kind"] == "sla_breached")
             assert breach["at"].isoformat(timespec="milliseconds") + "Z" == format_ms(t + 15 * MIN)
             assert breach["details"] == {"sla": "response", "deadline": format_ms(t + 15 * MIN)}
-            await asyncio.sleep(2.5)  # more ticks pass: the breach is not emitted again
+            ticks = await signals_ends(settings)  # two more ticks pass: the breach is not emitted again
+            await wait_for(lambda: ticked(settings, ticks, 2), 10, "two more ticks on every partition")
+            await settled(app, settings)
             rows = [r for r in events_of(clickhouse, settings.database) if r["service"] == "api"]
             assert [r["kind"] for r in rows].count("sla_breached") == 1
 
@@ -280,7 +295,10 @@ def test_readiness_and_health(settings: Settings, clickhouse) -> None:
     async def scenario() -> None:
         async with running_tocsin(settings, clickhouse):
             assert await get(f"{settings.base_url}/healthz") == (200, {"status": "ok"})
-            assert await get(f"{settings.base_url}/readyz") == (200, {"ready": True})
+            status, body = await get(f"{settings.base_url}/readyz")
+            names = TopicNames(settings.topic_prefix)
+            assert (status, body["ready"]) == (200, True)
+            assert body["partitions"][names.signals] == list(range(settings.partitions)), "one worker owns all"
             for page in ("/table", "/router"):  # Faust's own pages are off
                 assert await status_of(f"{settings.base_url}{page}") == 404
 

@@ -20,7 +20,9 @@ from sinks.clickhouse.client import embedded_dsn, open_client
 from sinks.clickhouse.migrate import migrate
 from sinks.clickhouse.writer import EventWriter
 from streams.app import create_app
+from streams.drain import pipeline_lag
 from streams.local.broker import EmbeddedBroker, free_port
+from streams.roles import consumed_topics
 from streams.settings import Settings, from_env
 from streams.topics import TopicNames, ensure_topics
 from streams.web.health import is_ready
@@ -75,6 +77,20 @@ async def wait_for(check: Callable[[], Any], timeout: float, what: str, interval
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(interval)
+
+
+async def settled(app: faust.App, settings: Settings, timeout: float = 30) -> None:
+    """Wait until ``app`` has processed and committed everything on the topics it reads.
+
+    The fence for a negative check ("nothing more happened"): it holds once the work is
+    done, however slow the machine, instead of after a guessed sleep.
+    """
+    topics = consumed_topics(settings.role_set, TopicNames(settings.topic_prefix))
+    await wait_for(lambda: _no_lag(app, topics), timeout, "the pipeline settled", interval=0.1)
+
+
+async def _no_lag(app: faust.App, topics: set[str]) -> bool:
+    return await pipeline_lag(app, topics) == 0
 
 
 async def post(url: str, body: bytes, headers: dict | None = None) -> tuple[int, dict]:
