@@ -21,7 +21,7 @@ from dataclasses import replace
 
 from models.context import Context
 from models.correlation import incident_id_for, root_cause
-from models.flapping import record_change
+from models.flapping import own, record_change
 from models.incident import Incident, IncidentStatus, Member
 from models.lifecycle import EventKind
 from models.membership import drop_member, end_member, put_member
@@ -92,6 +92,8 @@ def _record(ctx: Context, known: SignalState | None, signal: Signal, content: st
     known.content_hash, known.last_seen, known.labels = content, ctx.now, dict(signal.labels)
     known.seen = [*known.seen, content][-MAX_SEEN:]
     policy = ctx.policy
+    if changed:
+        known.flap = own(known.flap)
     if changed and record_change(known.flap, signal.at, policy.flap_changes, policy.flap_window_ms):
         incident = ctx.state.incidents.get(known.incident_id)
         if incident is not None and incident.status is not IncidentStatus.CLOSED:

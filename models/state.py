@@ -10,7 +10,7 @@ from enum import StrEnum
 import orjson
 
 from models.checks import CheckState
-from models.flapping import FlapState
+from models.flapping import STEADY, FlapState, shared_if_steady
 from models.incident import Incident
 from models.serde import from_plain, to_plain
 
@@ -30,9 +30,12 @@ class SignalState:
     labels: dict[str, str] = field(default_factory=dict)
     incident_id: str = ""
     suppressed: str = ""
-    flap: FlapState = field(default_factory=FlapState)
+    flap: FlapState = field(default_factory=lambda: STEADY)
     seen: list[str] = field(default_factory=list)  # recent content hashes: re-deliveries are no-ops
     order: int = 0  # when it was first recorded: restores ``KeyState.signals`` in its order
+
+    def __post_init__(self) -> None:
+        self.flap = shared_if_steady(self.flap)
 
 
 @dataclass(slots=True)

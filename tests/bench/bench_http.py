@@ -10,7 +10,11 @@ tocsin's ``/v1/alertmanager`` and to the Debian Alertmanager's ``/api/v2/alerts`
 - Alertmanager: the time its API takes to accept every request (it stores the alerts
   before answering).
 
-Prints one JSON line with both rates and the ratio tocsin ÷ Alertmanager.
+The same run measures tocsin split over two processes on the same machine
+(``tocsin worker --roles api,sink`` and ``--roles ingest,engine``), progress read from
+their ``/metrics``: what a second core buys.
+
+Prints one JSON line with the rates and the ratios tocsin ÷ Alertmanager.
 """
 
 import asyncio
@@ -20,14 +24,17 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import orjson
 
 from sinks.clickhouse.metrics import CLICKHOUSE_ROWS
+from streams.local.broker import EmbeddedBroker, free_port
 from streams.metrics import ENGINE_INPUTS, by_label
 from tests.bench.workload import as_api_v2, as_webhook, webhook_batches
 from tests.support.alertmanager import Alertmanager
+from tests.support.processes import readyz, spawn_worker
 from tests.support.stack import embedded_services, running_tocsin
 
 INPUTS = int(os.environ.get("TOCSIN_BENCH_INPUTS", "200000"))
@@ -90,6 +97,48 @@ async def tocsin_rate(batches: list[list[dict]], data: Path) -> dict:
     }
 
 
+def metric_total(port: int, name: str, labels: str = "") -> float:
+    """Sum of a counter's samples in a worker's ``/metrics`` (optionally one label set)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        lines = response.read().decode().splitlines()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(name) and labels in line)
+
+
+async def split_rate(batches: list[list[dict]], data: Path) -> dict:
+    """Two processes: the HTTP edge with the sinks (chDB), and the engine with ingest."""
+    alerts = sum(len(b) for b in batches)
+    edge_port, engine_port = free_port(), free_port()
+    data.mkdir(parents=True, exist_ok=True)
+    with EmbeddedBroker(log_file=data / "broker.log") as broker:
+
+        def start(name: str, port: int, roles: str) -> subprocess.Popen:
+            return spawn_worker(broker.url, data / name, port, "memory://", "--roles", roles, "--partitions", "4")
+
+        edge, engine = start("edge", edge_port, "api,sink"), start("engine", engine_port, "ingest,engine")
+        try:
+            while not (readyz(edge_port).get("ready") and readyz(engine_port).get("ready")):
+                await asyncio.sleep(0.2)
+            started = time.perf_counter()
+            url = f"http://127.0.0.1:{edge_port}/v1/alertmanager"
+            sent = await run_sender(url, [as_webhook(b) for b in batches], data)
+            while metric_total(engine_port, "tocsin_engine_inputs_total") < alerts:
+                await asyncio.sleep(0.2)
+            applied_s = time.perf_counter() - started
+            while metric_total(edge_port, "tocsin_clickhouse_rows_total", 'table="signals"') < alerts:
+                await asyncio.sleep(0.2)
+            stored = time.perf_counter() - started
+        finally:
+            for process in (edge, engine):
+                process.terminate()
+                process.wait(60)
+    return {
+        "alerts_per_s": round(alerts / stored),
+        "accepted_s": round(sent["seconds"], 2),
+        "applied_s": round(applied_s, 2),
+        "stored_s": round(stored, 2),
+    }
+
+
 async def alertmanager_rate(batches: list[list[dict]], workdir: Path) -> dict:
     alerts = sum(len(b) for b in batches)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -105,6 +154,7 @@ async def main() -> None:
     batches = webhook_batches(INPUTS, int(time.time() * 1000) - 60_000)
     peer = await alertmanager_rate(batches, workdir / "am")
     ours = await tocsin_rate(batches, workdir / "tocsin")
+    split = await split_rate(batches, workdir / "split")
     print(
         orjson.dumps(
             {
@@ -115,6 +165,8 @@ async def main() -> None:
                 "tocsin": ours,
                 "alertmanager": peer,
                 "ratio_tocsin_to_alertmanager": round(ours["alerts_per_s"] / peer["alerts_per_s"], 3),
+                "tocsin_two_processes": split,
+                "ratio_two_processes_to_alertmanager": round(split["alerts_per_s"] / peer["alerts_per_s"], 3),
             }
         ).decode()
     )

@@ -10,8 +10,9 @@ compared with the pure engine's run over the same inputs (``tests/chaos/verdict.
 ClickHouse (``GET /v1/incidents``) must reach every incident's final ``seq``.
 
 Prints one JSON line per seed: inputs, lost, duplicated, out_of_order, unexpected,
-differing (0 means the final states equal the single-process run's), kills, and how long
-the pipeline took to settle after the last input.
+differing (0 means the final states equal the single-process run's), kills (and how many
+hit a worker that owned partitions then), and how long the pipeline took to settle after
+the last input.
 """
 
 import asyncio
@@ -47,7 +48,7 @@ def workers(broker: EmbeddedBroker, data: Path) -> dict:
     sink_port, ports = free_port(), {"a": free_port(), "b": free_port()}
     sink = spawn_worker(broker.url, data / "sink", sink_port, "memory://", "--roles", "sink,api", *common())
     engines = {name: start_engine(broker, data, name, port) for name, port in ports.items()}
-    return {"sink": sink, "sink_port": sink_port, "engines": engines, "ports": ports}
+    return {"sink": sink, "sink_port": sink_port, "engines": engines, "ports": ports, "kills": []}
 
 
 def common() -> list[str]:
@@ -120,6 +121,8 @@ def run(seed: int) -> dict:
             for at in sorted(rnd.uniform(0.05, 0.9) * duration for _ in range(KILLS)):
                 time.sleep(max(0.0, started + at - time.monotonic()))
                 victim = rnd.choice(sorted(stack["engines"]))
+                owning = readyz(stack["ports"][victim]).get("partitions", {}).get(names.signals)
+                stack["kills"].append(bool(owning))
                 stack["engines"][victim].kill()
                 stack["engines"][victim].wait()
                 stack["engines"][victim] = start_engine(broker, data, victim, stack["ports"][victim])
@@ -144,7 +147,8 @@ def run(seed: int) -> dict:
         "seed": seed,
         "inputs": INPUTS,
         **found,
-        "kills": KILLS,
+        "kills": len(stack["kills"]),
+        "kills_while_owning_partitions": sum(stack["kills"]),
         "incidents": len(want),
         "clickhouse_incidents_at_final_seq": sum(stored.get(i) == s for i, s in want.items()),
         "clickhouse_stale_or_missing": sum(stored.get(i) != s for i, s in want.items()),

@@ -2,9 +2,11 @@
 
 import pytest
 
+from models.engine import step_in_place
+from models.flapping import STEADY
 from models.lifecycle import EventKind
 from models.policy import load_policy
-from models.state import Outcome
+from models.state import KeyState, Outcome
 from tests.support.engine import DAY, HOUR, MIN, SEC, T0, Run, alert, check, command, report, resolved
 
 
@@ -183,6 +185,23 @@ def test_flapping_signal_keeps_its_incident_open_and_stops_when_quiet() -> None:
     stopped = run.tick(t + 15 * MIN)
     assert [str(e.kind) for e in stopped] == ["flapping_stopped", "resolved"]
     assert (stopped[0].at, stopped[1].at) == (t + 15 * MIN, t)
+
+
+def test_steady_signals_share_one_flap_state_that_changes_never_touch() -> None:
+    policy, state = load_policy(), KeyState()
+    t, flappy = T0, alert("Flappy")
+    step_in_place(state, alert("Steady"), T0, policy, key="api")
+    step_in_place(state, flappy, T0, policy, key="api")
+    for i in range(1, 6):
+        t += 30 * SEC
+        flappy = resolved(flappy, t) if i % 2 else alert("Flappy", starts=t)
+        step_in_place(state, flappy, t, policy, key="api")
+    steady, flapping = (state.signals[alert(name).fingerprint] for name in ("Steady", "Flappy"))
+    assert steady.flap is STEADY and STEADY.changes == () and not STEADY.flapping
+    assert flapping.flap.flapping and len(flapping.flap.changes) >= 4
+    restored = KeyState.from_json(state.to_json())
+    assert restored.signals[alert("Steady").fingerprint].flap is STEADY
+    assert restored.to_json() == state.to_json()
 
 
 # --- severity ----------------------------------------------------------------------------
