@@ -78,11 +78,11 @@ def _record(ctx: Context, known: SignalState | None, signal: Signal, content: st
             content_hash=content,
             last_seen=ctx.now,
             labels=dict(signal.labels),
+            seen=[content],
             order=ctx.state.recorded,
         )
         ctx.state.recorded += 1
         ctx.touch_head()
-        known.seen.append(known.content_hash)
         ctx.state.signals[signal.fingerprint] = known
         ctx.touched.add(signal.fingerprint)
         return known

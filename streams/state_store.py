@@ -56,10 +56,16 @@ class Stored:
         return bool(self.buckets)
 
 
+def _exact(raw: bytes) -> bytes:
+    """A copy of exact size: orjson's bytes keep its working buffer (about 4 KB), which the
+    table and the cache would otherwise hold for every small record."""
+    return bytes(memoryview(raw))
+
+
 def _head_bytes(state: KeyState, buckets: list[int]) -> bytes:
     """The head record: the whole state, or (split) the state without signals and members."""
     if not buckets:
-        return orjson.dumps(state)
+        return _exact(orjson.dumps(state))
     signals, members = state.signals, {i: inc.members for i, inc in state.incidents.items()}
     try:
         state.signals = {}
@@ -84,7 +90,7 @@ def _bucket_bytes(state: KeyState, fps: set[str]) -> bytes:
         held = {fp: incident.members[fp] for fp in fps if fp in incident.members}
         if held:
             members[incident_id] = held
-    return orjson.dumps({"s": signals, "m": members})
+    return _exact(orjson.dumps({"s": signals, "m": members}))
 
 
 def _in_order(state: KeyState) -> list[str]:
