@@ -21,6 +21,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from streams.topics import TopicNames
+from tests.chaos.verdict import out_of_order
 from tests.support.stack import embedded_services, read_until, running_tocsin
 
 BAD_INPUTS = 10_000
@@ -121,6 +122,7 @@ async def scenario(data: Path) -> dict:
                 if good >= sent_good:
                     break
                 await asyncio.sleep(1)
+            published = await read_until(broker.bootstrap_servers, names.incidents, lambda r: False, timeout=5)
     reasons = Counter(dict(r.headers)["reason"].decode() for r in dead)
     value_bytes = sum(len(r.value or b"") for r in dead)
     header_bytes = sum(len(k) + len(v) for r in dead for k, v in r.headers)
@@ -133,7 +135,8 @@ async def scenario(data: Path) -> dict:
         "valid_processed": int(good),
         "lost": sent_good - int(good) + max(0, expected_dlq - len(dead)),
         "duplicated": max(0, len(dead) - expected_dlq),
-        "out_of_order": 0,
+        "out_of_order": out_of_order([r.value for r in published]),
+        "lifecycle_events": len(published),
         "http_statuses": dict(sorted(statuses.items())),
         "http_5xx": sum(n for s, n in statuses.items() if s >= 500),
         "dlq_records": len(dead),

@@ -35,28 +35,36 @@ def reference(records: Iterable[tuple[str, bytes, int]], policy: Policy) -> dict
     return events
 
 
+def out_of_order(published: list[bytes]) -> int:
+    """First copies of events (in partition order) whose ``seq`` is not above their incident's last."""
+    seen: set[str] = set()
+    last_seq: dict[str, int] = {}
+    late = 0
+    for raw in published:
+        event = orjson.loads(raw)
+        if event["event_id"] in seen:
+            continue
+        seen.add(event["event_id"])
+        incident = event["incident_id"]
+        late += event["seq"] <= last_seq.get(incident, 0)
+        last_seq[incident] = max(event["seq"], last_seq.get(incident, 0))
+    return late
+
+
 def verdict(published: list[bytes], expected: dict[str, dict]) -> dict:
     """Compare the lifecycle topic's record values (in partition order) with ``expected``."""
     first: dict[str, dict] = {}
     copies: dict[str, set[bytes]] = {}
-    out_of_order = 0
-    last_seq: dict[str, int] = {}
     for raw in published:
         event = orjson.loads(raw)
-        event_id = event["event_id"]
-        copies.setdefault(event_id, set()).add(orjson.dumps(event, option=orjson.OPT_SORT_KEYS))
-        if event_id in first:
-            continue
-        first[event_id] = event
-        incident = event["incident_id"]
-        out_of_order += event["seq"] <= last_seq.get(incident, 0)
-        last_seq[incident] = max(event["seq"], last_seq.get(incident, 0))
+        copies.setdefault(event["event_id"], set()).add(orjson.dumps(event, option=orjson.OPT_SORT_KEYS))
+        first.setdefault(event["event_id"], event)
     return {
         "events_expected": len(expected),
         "events_published": len(published),
         "lost": len(expected.keys() - first.keys()),
         "duplicated": sum(len(values) > 1 for values in copies.values()),
-        "out_of_order": out_of_order,
+        "out_of_order": out_of_order(published),
         "unexpected": len(first.keys() - expected.keys()),
         "differing": sum(first[i] != expected[i] for i in first.keys() & expected.keys()),
     }
