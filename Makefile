@@ -37,9 +37,12 @@ test: $(STAMP) deps-debian
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-# The SIGKILL-and-restart scenario, SOAK_RUNS times in a row (it is also part of `make test`).
+# The fault tests of `make test` (worker SIGKILLed and restarted, RocksDB across SIGKILL, two
+# workers handing over partitions and timers, failure paths), SOAK_RUNS times in a row.
+SOAK_TESTS ?= tests/e2e/test_crash_restart.py tests/e2e/test_durable_restart.py tests/e2e/test_two_workers.py \
+	tests/integration/test_failure_paths.py
 soak: $(STAMP)
-	for run in $$(seq $(SOAK_RUNS)); do $(BIN)/pytest -q -s -p no:cacheprovider tests/e2e/test_crash_restart.py || exit 1; done
+	for run in $$(seq $(SOAK_RUNS)); do $(BIN)/pytest -q -p no:cacheprovider $(SOAK_TESTS) || exit 1; done
 
 # Fault scenarios, one JSON line each (not part of `make test`; about 45 minutes): hostile
 # input, engine workers killed (3 seeds), a ClickHouse outage, a 30-minute soak.
