@@ -71,28 +71,9 @@ def create_app(settings: Settings, writer: EventWriter | None = None) -> faust.A
     waiting: dict[str, JSONWriter] = {}
     store: StateStore | None = None
     if INGEST in roles:
-        for kind, name in zip(("alerts", "checks", "reports", "commands"), names.inputs, strict=True):
-            ingest.register(
-                app, kind, raw_topic(app, name), signals, dlq, settings.limits, settings.policy, settings.partitions
-            )
+        register_ingest(app, settings, names, signals, dlq)
     if ENGINE in roles:
-        store = StateStore(correlate.incident_table(app, settings.partitions), cache_keys=settings.state_cache_keys)
-        correlate.register(
-            app,
-            signals,
-            raw_topic(app, names.incidents),
-            raw_topic(app, names.event_log),
-            raw_topic(app, names.service_status),
-            raw_topic(app, names.signal_log),
-            dlq,
-            store,
-            settings.policy,
-            settings.partitions,
-            batch_size=settings.correlate_batch_size,
-            batch_seconds=settings.correlate_batch_seconds,
-            tick_seconds=settings.tick_seconds,
-            outcomes=outcomes,
-        )
+        store = register_engine(app, settings, names, signals, dlq, outcomes)
     if SINK in roles:
         waiting = register_sinks(app, settings, names, dlq, writer)
     if API in roles:
@@ -109,6 +90,44 @@ def create_app(settings: Settings, writer: EventWriter | None = None) -> faust.A
     )
     health.register(app)
     return app
+
+
+def register_ingest(
+    app: faust.App, settings: Settings, names: TopicNames, signals: faust.TopicT, dlq: faust.TopicT
+) -> None:
+    """One ingest agent per input topic, writing engine input to ``signals``."""
+    for kind, name in zip(("alerts", "checks", "reports", "commands"), names.inputs, strict=True):
+        topic = raw_topic(app, name)
+        ingest.register(app, kind, topic, signals, dlq, settings.limits, settings.policy, settings.partitions)
+
+
+def register_engine(
+    app: faust.App,
+    settings: Settings,
+    names: TopicNames,
+    signals: faust.TopicT,
+    dlq: faust.TopicT,
+    outcomes: Outcomes | None,
+) -> StateStore:
+    """The correlate agent and its state table; returns the store the state views read."""
+    store = StateStore(correlate.incident_table(app, settings.partitions), cache_keys=settings.state_cache_keys)
+    correlate.register(
+        app,
+        signals,
+        raw_topic(app, names.incidents),
+        raw_topic(app, names.event_log),
+        raw_topic(app, names.service_status),
+        raw_topic(app, names.signal_log),
+        dlq,
+        store,
+        settings.policy,
+        settings.partitions,
+        batch_size=settings.correlate_batch_size,
+        batch_seconds=settings.correlate_batch_seconds,
+        tick_seconds=settings.tick_seconds,
+        outcomes=outcomes,
+    )
+    return store
 
 
 def register_sinks(
