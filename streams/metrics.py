@@ -44,6 +44,9 @@ RESOLUTION_SECONDS = Histogram(
 )
 HTTP_OVERLOADED = Counter("tocsin_http_overloaded_total", "Requests answered 429: too many bytes in flight.")
 STATE_WRITES = Counter("tocsin_state_writes_total", "Records written to the engine state table.")
+STATE_WRITES_SKIPPED = Counter(
+    "tocsin_state_writes_skipped_total", "Key states not written: their partition moved to another worker mid-batch."
+)
 CONSUMER_LAG = Gauge("tocsin_consumer_lag_messages", "Messages not yet processed, by topic.", ["topic"])
 RECOVERY_COMPLETE = Gauge("tocsin_table_recovery_complete", "1 once state tables finished recovery.")
 

@@ -142,6 +142,10 @@ class StateStore:
         """Drop decoded states (after a rebalance or a failed batch): the table is read again."""
         self.cache.clear()
 
+    def drop(self, token: str) -> None:
+        """Forget one decoded state: it is read from the table next time."""
+        self.cache.pop(token, None)
+
     def tokens(self) -> list[str]:
         with no_event():
             return [key for key in list(self.table) if is_head(key)]

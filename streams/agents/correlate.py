@@ -159,10 +159,20 @@ class Correlator:
                 self.timers.schedule(partition, token, next_due(self.store.load(token), self.policy))
         self.scanned.add(partition)
 
-    def commit_states(self, batch: Batch) -> int:
-        """Write what changed of each touched key, as if while processing one of its messages."""
+    def commit_states(self, batch: Batch, owned: set[int]) -> int:
+        """Write what changed of each touched key, as if while processing one of its messages.
+
+        Keys of partitions handed to another worker while the batch ran are not written: the
+        new owner may have restored them already, and a late write would land in the
+        changelog after its own. Their input was not committed, so the new owner applies it
+        again (publishing the same events, same ids).
+        """
         writes = 0
         for token, state in batch.states.items():
+            if batch.carriers[token].message.partition not in owned:
+                self.store.drop(token)
+                metrics.STATE_WRITES_SKIPPED.inc()
+                continue
             with as_event(batch.carriers[token]):  # the changelog partition follows it
                 writes += self.store.save(token, state, batch.touched[token])
             partition = partition_of(token, self.partitions)
@@ -321,7 +331,7 @@ def register(
         async for events in stream.take_events(batch_size, within=batch_seconds):
             batch = await fold(events)
             await publish_until_done(batch)
-            correlator.commit_states(batch)
+            correlator.commit_states(batch, owned_partitions())
             if outcomes is not None:
                 for command_id, outcome in batch.commands:
                     outcomes.settle(command_id, outcome)
@@ -339,8 +349,17 @@ def register(
         for partition in sorted(owned):
             await signals.send(value=encode_tick(now), partition=partition)
 
+    def owned_partitions() -> set[int]:
+        return {tp.partition for tp in app.consumer.assignment() if tp.topic == signals.get_topic_name()}
+
     @app.on_partitions_revoked.connect
     async def on_revoked(sender: object, revoked: set, **kwargs: object) -> None:
         correlator.forget_partitions({tp.partition for tp in revoked if tp.topic == signals.get_topic_name()})
+
+    @app.on_partitions_assigned.connect
+    async def on_assigned(sender: object, assigned: set, **kwargs: object) -> None:
+        """Read assigned keys from the table: a batch that ended after the revocation may have
+        cached states another worker has changed since."""
+        correlator.forget_partitions({tp.partition for tp in assigned if tp.topic == signals.get_topic_name()})
 
     return correlator

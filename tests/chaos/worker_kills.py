@@ -18,6 +18,8 @@ the last input.
 import asyncio
 import json
 import random
+import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -109,8 +111,8 @@ def run(seed: int) -> dict:
     messages = [(k, b, n, start_ms + i) for i, (k, b, n) in enumerate(alert_messages(INPUTS, start_ms, seed=seed))]
     expected = reference([("alerts", body, at) for _, body, _, at in messages], load_policy())
     names = TopicNames()
-    with tempfile.TemporaryDirectory(prefix="tocsin-kills-") as tmp, EmbeddedBroker() as broker:
-        data = Path(tmp)
+    data = Path(tempfile.mkdtemp(prefix="tocsin-kills-"))
+    with EmbeddedBroker(log_file=data / "broker.log") as broker:
         asyncio.run(ensure_topics(broker.bootstrap_servers, names, PARTITIONS))
         stack = workers(broker, data)
         try:
@@ -129,19 +131,25 @@ def run(seed: int) -> dict:
             producer.join()
             produced = time.monotonic()
             done = lambda records: len({orjson.loads(r.value)["event_id"] for r in records}) >= len(expected)  # noqa: E731
-            records = asyncio.run(read_until(broker.bootstrap_servers, names.incidents, done, timeout=300))
+            records = asyncio.run(read_until(broker.bootstrap_servers, names.incidents, done, timeout=120))
             settled_kafka = time.monotonic() - produced
             want = final_seqs(expected)
-            deadline = time.monotonic() + 180
+            deadline = time.monotonic() + 60
             while (stored := incidents_seq(stack["sink_port"])) != want and time.monotonic() < deadline:
                 time.sleep(1)
             settled_clickhouse = time.monotonic() - produced
             exits = {name: p.poll() for name, p in stack["engines"].items() if p.poll() is not None}
+            reread = asyncio.run(read_until(broker.bootstrap_servers, names.incidents, done, timeout=10))
         finally:
             for process in [stack["sink"], *stack["engines"].values()]:
                 process.kill()
                 process.wait()
     found = verdict([r.value for r in records], expected)
+    if any(found[k] for k in ("lost", "duplicated", "out_of_order", "unexpected", "differing")):
+        found["kept"] = str(data)
+        diagnose(data, records, reread, expected)
+    else:
+        shutil.rmtree(data, ignore_errors=True)
     return {
         "scenario": "worker_kills",
         "seed": seed,
@@ -156,6 +164,48 @@ def run(seed: int) -> dict:
         "settled_clickhouse_s": round(settled_clickhouse, 1),
         "unexpected_exits": exits,
     }
+
+
+def diagnose(data: Path, records: list, reread: list, expected: dict[str, dict]) -> None:
+    """What went wrong, for the next engineer: ``diagnosis.json`` beside the workers' logs."""
+    published = [orjson.loads(r.value) for r in records]
+    ids = {e["event_id"] for e in published}
+    lost = [e for i, e in expected.items() if i not in ids]
+    stored = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.support.chdb_dump",
+            str(data / "sink" / "clickhouse"),
+            "SELECT DISTINCT event_id FROM tocsin.incident_events",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    in_clickhouse = {orjson.loads(line)["event_id"] for line in stored.splitlines()}
+    odd = {e["incident_id"] for e in lost} | {e["incident_id"] for e in published if e["event_id"] not in expected}
+    report = {
+        "lost": lost,
+        "lost_in_clickhouse": sorted(e["event_id"] for e in lost if e["event_id"] in in_clickhouse),
+        "lost_in_a_second_read": sorted(
+            e["event_id"] for e in lost if e["event_id"] in {orjson.loads(r.value)["event_id"] for r in reread}
+        ),
+        "incidents": {
+            incident: {
+                "published": [
+                    (e["seq"], e["kind"], e["fingerprint"], e["at"]) for e in published if e["incident_id"] == incident
+                ],
+                "expected": sorted(
+                    (e["seq"], e["kind"], e["fingerprint"], e["at"])
+                    for e in expected.values()
+                    if e["incident_id"] == incident
+                ),
+            }
+            for incident in sorted(odd)
+        },
+    }
+    (data / "diagnosis.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
 
 
 def main() -> int:
