@@ -13,7 +13,6 @@ every lifecycle event published and stored, none twice.
 """
 
 import asyncio
-import os
 import signal
 import subprocess
 import threading
@@ -30,7 +29,7 @@ from models.timestamps import format_ms
 from streams.local.broker import EmbeddedBroker, free_port
 from streams.topics import TopicNames
 from tests.e2e.test_tocsin_up import dump, ready
-from tests.support.processes import worker_command
+from tests.support.processes import spawn_worker
 from tests.support.stack import read_topic, read_until
 
 pytestmark = pytest.mark.integration
@@ -38,14 +37,7 @@ SERVICES = 150
 
 
 def start_worker(broker: EmbeddedBroker, data_dir: Path, app_id: str, prefix: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "TOCSIN_FAST_GROUP_JOIN": "1", "PYTHONUNBUFFERED": "1"}
-    log = (data_dir / f"worker-{time.monotonic_ns()}.log").open("wb")
-    return subprocess.Popen(
-        worker_command(broker.url, data_dir, port, "memory://", "--app-id", app_id, "--topic-prefix", prefix),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+    return spawn_worker(broker.url, data_dir, port, "memory://", "--app-id", app_id, "--topic-prefix", prefix)
 
 
 def wait_ready(port: int, timeout: float = 90) -> None:
