@@ -94,10 +94,10 @@ def _record(ctx: Context, known: SignalState | None, signal: Signal, content: st
     policy = ctx.policy
     if changed:
         known.flap = own(known.flap)
-    if changed and record_change(known.flap, signal.at, policy.flap_changes, policy.flap_window_ms):
-        incident = ctx.state.incidents.get(known.incident_id)
-        if incident is not None and incident.status is not IncidentStatus.CLOSED:
-            ctx.emit(incident, EventKind.FLAPPING_STARTED, signal.at, fingerprint=signal.fingerprint)
+        if record_change(known.flap, signal.at, policy.flap_changes, policy.flap_window_ms):
+            incident = ctx.state.incidents.get(known.incident_id)
+            if incident is not None and incident.status is not IncidentStatus.CLOSED:
+                ctx.emit(incident, EventKind.FLAPPING_STARTED, signal.at, fingerprint=signal.fingerprint)
     return known
 
 

@@ -169,13 +169,14 @@ class Correlator:
         """
         writes = 0
         for token, state in batch.states.items():
-            if batch.carriers[token].message.partition not in owned:
+            carrier = batch.carriers[token]
+            partition = carrier.message.partition  # the key's own: its inputs and ticks arrive there
+            if partition not in owned:
                 self.store.drop(token)
                 metrics.STATE_WRITES_SKIPPED.inc()
                 continue
-            with as_event(batch.carriers[token]):  # the changelog partition follows it
+            with as_event(carrier):  # the changelog partition follows it
                 writes += self.store.save(token, state, batch.touched[token])
-            partition = partition_of(token, self.partitions)
             if batch.touched[token] or (partition, token) not in self.timers:  # unchanged state, unchanged timers
                 self.timers.schedule(partition, token, next_due(state, self.policy))
         metrics.STATE_WRITES.inc(writes)
