@@ -11,9 +11,21 @@ meets a new cluster or an expired retention — the recorded offset is past the 
 - ``tocsin worker``: the same situation is detected before start and refused with an
   explanation, unless ``TOCSIN_ADOPT_LOCAL_STATE`` says to adopt (never silent amnesia,
   never a silent merge with a cluster that moved on).
+
+A worker that died (SIGKILL, OOM, a crash) may leave the local store *ahead* of the
+changelog: Faust writes RocksDB at once and the changelog record later, so the records in
+flight at the kill exist only on this disk. Keeping them would hide from the changelog —
+and so from every other worker that later owns the partition — state this worker never
+published there. A marker file in the tables directory is present while the engine runs
+and removed by a clean stop; found at start, it means the previous run did not stop
+cleanly, and ``tocsin worker`` rebuilds its partitions from the changelog (what Kafka
+Streams does without its checkpoint file). ``tocsin up`` cannot (its broker is new) and
+keeps the local state.
 """
 
 import logging
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +38,8 @@ log = logging.getLogger(__name__)
 
 #: Where Faust's RocksDB store records its changelog offset (faust/stores/rocksdb.py).
 OFFSET_KEY = b"__faust\0offset__"
+#: Present while an engine runs on the tables directory; a clean stop removes it.
+RUNNING = "tocsin-engine.running"
 
 
 @dataclass(frozen=True)
@@ -86,3 +100,24 @@ def explain(lost: list[PartitionState], changelog: str) -> str:
         "to keep the local state (it becomes the state of record), or remove "
         f"{lost[0].path.parent} to start empty."
     )
+
+
+def stopped_uncleanly(tables_dir: Path) -> bool:
+    """Whether the last engine on ``tables_dir`` died without a clean stop."""
+    return (tables_dir / RUNNING).exists()
+
+
+def mark_running(tables_dir: Path) -> None:
+    tables_dir.mkdir(parents=True, exist_ok=True)
+    (tables_dir / RUNNING).write_text(f"{os.getpid()}\n")
+
+
+def mark_stopped(tables_dir: Path) -> None:
+    (tables_dir / RUNNING).unlink(missing_ok=True)
+
+
+def rebuild(partitions: list[PartitionState]) -> int:
+    """Delete the local partition stores: Faust restores them whole from the changelog."""
+    for part in partitions:
+        shutil.rmtree(part.path)
+    return len(partitions)

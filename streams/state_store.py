@@ -4,12 +4,22 @@ A key with few signals is one record, the ``KeyState`` as JSON. A key with many 
 outage, 100,000 alerts for one service — would be one record of megabytes, over Kafka's
 message limit, and rewritten whole for every batch. Past ``split_at`` signals the state is
 stored as a head record (incidents without their members, checks, pending, the bucket
-ids) plus buckets (``token\\x1f<id>``) of up to ``per_bucket`` fingerprints each, holding
-their signals and memberships. New fingerprints fill the newest bucket, so a storm of new
-alerts rewrites one or two buckets per batch, not the whole key. A batch rewrites the head
-if its bytes changed and the buckets of the fingerprints the engine touched
-(``Context.touched``) — nothing for an exact duplicate. Buckets emptied by retention are
-deleted; when deletions leave them sparse the key is laid out afresh.
+keys) plus buckets of up to ``per_bucket`` fingerprints each, holding their signals and
+memberships. New fingerprints fill the newest bucket, so a storm of new alerts rewrites one
+or two buckets per batch, not the whole key. A batch rewrites the head if its bytes changed
+and the buckets of the fingerprints the engine touched (``Context.touched``) — nothing for
+an exact duplicate. Buckets emptied by retention are deleted; when deletions leave them
+sparse the key is laid out afresh.
+
+The head is the commit point. A worker can die between any two of a key's records, and
+its successor restores whatever prefix reached the changelog, so buckets are written
+copy-on-write: each save of a split key is a generation; its buckets go under new keys
+(``token\x1f<id>.<generation>``), listed first in the key's journal (``token\x1fw``), and
+only then the head naming them, then the deletions of the keys it replaced (listed in the
+head as ``retired``). A restore therefore sees the state before or after a save, whole.
+Keys a dead worker left behind — written but never named by a head (the journal is ahead
+of the head), or replaced but not yet deleted (the head's ``retired``) — are deleted by
+the next save.
 
 Every record of a key is written while one of that key's own signals-topic messages is the
 current event, so all of them land on the changelog partition of the key's partition and
@@ -34,8 +44,15 @@ from streams.faust_context import no_event
 SEPARATOR = "\x1f"
 
 
-def bucket_key(token: str, index: int) -> str:
-    return f"{token}{SEPARATOR}{index}"
+def bucket_key(token: str, index: int, generation: int | None) -> str:
+    """A bucket's record key; ``None``: the layout before buckets were copy-on-write."""
+    if generation is None:
+        return f"{token}{SEPARATOR}{index}"
+    return f"{token}{SEPARATOR}{index}.{generation}"
+
+
+def journal_key(token: str) -> str:
+    return f"{token}{SEPARATOR}w"
 
 
 def is_head(key: str) -> bool:
@@ -50,6 +67,9 @@ class Stored:
     head: bytes = b""
     buckets: dict[int, set[str]] = field(default_factory=dict)  # bucket id → its fingerprints; {}: one record
     where: dict[str, int] = field(default_factory=dict)  # fingerprint → bucket id
+    keys: dict[int, str] = field(default_factory=dict)  # bucket id → the record holding it
+    generation: int = 0
+    leftover: list[str] = field(default_factory=list)  # keys a dead worker may have left: deleted next save
 
     @property
     def split(self) -> bool:
@@ -62,10 +82,11 @@ def _exact(raw: bytes) -> bytes:
     return bytes(memoryview(raw))
 
 
-def _head_bytes(state: KeyState, buckets: list[int]) -> bytes:
+def _head_bytes(state: KeyState, stored: Stored, retired: list[str]) -> bytes:
     """The head record: the whole state, or (split) the state without signals and members."""
-    if not buckets:
-        return _exact(orjson.dumps(state))
+    extra = b',"retired":' + orjson.dumps(retired) if retired else b""
+    if not stored.split:
+        return _exact(orjson.dumps(state)[:-1] + extra + b"}") if extra else _exact(orjson.dumps(state))
     signals, members = state.signals, {i: inc.members for i, inc in state.incidents.items()}
     try:
         state.signals = {}
@@ -76,7 +97,8 @@ def _head_bytes(state: KeyState, buckets: list[int]) -> bytes:
         state.signals = signals
         for incident_id, held in members.items():
             state.incidents[incident_id].members = held
-    return raw[:-1] + b',"buckets":' + orjson.dumps(buckets) + b"}"
+    layout = {str(i): _generation_of(key) for i, key in sorted(stored.keys.items())}
+    return raw[:-1] + b',"buckets":' + orjson.dumps(layout) + b',"generation":%d' % stored.generation + extra + b"}"
 
 
 def _present(state: KeyState, fp: str) -> bool:
@@ -111,6 +133,19 @@ def _decoded(raw: object) -> dict:
     if not isinstance(value, dict):
         raise TypeError(f"stored state is a {type(value).__name__}: {repr(raw)[:200]}")
     return value
+
+
+def _layout(token: str, buckets: object) -> dict[int, str]:
+    """Bucket id → record key, from a head's ``buckets`` (a list: ids of the in-place layout)."""
+    if isinstance(buckets, list):
+        return {int(i): bucket_key(token, int(i), None) for i in buckets}
+    return {int(i): bucket_key(token, int(i), g) for i, g in (buckets or {}).items()}
+
+
+def _generation_of(key: str) -> int | None:
+    """The generation a bucket key was written in (``None``: the in-place layout)."""
+    _, dot, generation = key.rpartition(SEPARATOR)[2].partition(".")
+    return int(generation) if dot else None
 
 
 def _assemble(head: dict, parts: list[dict]) -> KeyState:
@@ -169,16 +204,25 @@ class StateStore:
     def _decode(self, token: str) -> Stored:
         raw = self.table.get(token)
         head = _decoded(raw)
-        if not head:
-            return Stored(KeyState())
         written = raw if isinstance(raw, bytes) else b""  # unknown bytes: the next save rewrites the head
-        ids = head.pop("buckets", None) or []
-        if not ids:
-            return Stored(KeyState.from_dict(head), written)
-        parts = {i: _decoded(self.table.get(bucket_key(token, i))) or {"s": {}, "m": {}} for i in ids}
+        keys = _layout(token, head.pop("buckets", None))
+        generation = int(head.pop("generation", 0))
+        leftover = [*head.pop("retired", []), *self._unnamed(token, generation, keys)]
+        if not keys:
+            return Stored(KeyState.from_dict(head) if head else KeyState(), written, leftover=leftover)
+        parts = {i: _decoded(self.table.get(key)) or {"s": {}, "m": {}} for i, key in keys.items()}
         state = _assemble(head, list(parts.values()))
         buckets = {i: {*part["s"], *(fp for held in part["m"].values() for fp in held)} for i, part in parts.items()}
-        return Stored(state, written, buckets, {fp: i for i, fps in buckets.items() for fp in fps})
+        where = {fp: i for i, fps in buckets.items() for fp in fps}
+        return Stored(state, written, buckets, where, keys, generation, leftover)
+
+    def _unnamed(self, token: str, generation: int, keys: dict[int, str]) -> list[str]:
+        """Buckets a save wrote before it died, ahead of the head that would have named them."""
+        journal = _decoded(self.table.get(journal_key(token)))
+        if not journal or journal.get("generation") == generation:
+            return []
+        named = set(keys.values())
+        return [key for key in journal.get("keys", []) if key not in named]
 
     def _remember(self, token: str, stored: Stored) -> None:
         self.cache[token] = stored
@@ -195,32 +239,41 @@ class StateStore:
             return 0  # exact duplicates only: nothing changed, nothing to write
         stored = self.cache.get(token) or self._read(token)
         signals = len(state.signals)
-        writes: dict[str, bytes | None] = {}
-        if stored.split and signals <= self.split_at // 2:
-            writes.update({bucket_key(token, i): None for i in stored.buckets})
-            stored = Stored(state, stored.head)
+        retired: list[str] = []
+        dirty: set[int] = set()
+        if stored.split and signals <= self.split_at // 2:  # back to one record
+            retired = [*stored.keys.values(), journal_key(token)]
+            stored = Stored(state, stored.head, generation=stored.generation, leftover=stored.leftover)
         elif stored.split and len(stored.buckets) <= 2 * (signals // self.per_bucket + 1):
-            writes.update(self._update(token, state, stored, touched))
+            dirty = self._place(state, stored, touched)
         elif stored.split or signals > self.split_at:  # split now, or compact sparse buckets
-            writes.update({bucket_key(token, i): None for i in stored.buckets})
-            stored = Stored(state, stored.head)
-            writes.update(self._update(token, state, stored, set(_in_order(state))))
+            retired = list(stored.keys.values())
+            stored = Stored(state, stored.head, generation=stored.generation, leftover=stored.leftover)
+            dirty = self._place(state, stored, set(_in_order(state)))
         stored.state = state
-        if HEAD in touched or not stored.split or token in writes or not stored.head:
-            head = _head_bytes(state, sorted(stored.buckets))
+        buckets = self._buckets(token, stored, dirty, retired)
+        writes: dict[str, bytes | None] = {key: None for key in stored.leftover if key not in buckets}
+        if buckets:
+            names = sorted(buckets)
+            writes[journal_key(token)] = _exact(orjson.dumps({"generation": stored.generation, "keys": names}))
+        writes.update(buckets)
+        if HEAD in touched or not stored.split or buckets or retired or not stored.head:
+            head = _head_bytes(state, stored, retired)
             if head != stored.head:
-                writes[token] = head
-                stored.head = head
-        for key, value in writes.items():
+                writes[token] = stored.head = head
+        writes.update((key, None) for key in retired if key not in writes)
+        for key, value in writes.items():  # in order: the head after its buckets, before the deletions
             if value is not None:
                 self.table[key] = value
             else:
                 self.table.pop(key, None)
+        stored.leftover = []
         self._remember(token, stored)
         return len(writes)
 
-    def _update(self, token: str, state: KeyState, stored: Stored, touched: set[str]) -> dict[str, bytes | None]:
-        """Move touched fingerprints in or out of their buckets; new ones fill the newest bucket."""
+    def _place(self, state: KeyState, stored: Stored, touched: set[str]) -> set[int]:
+        """Move touched fingerprints in or out of their buckets (new ones fill the newest); the
+        buckets that changed."""
         dirty: set[int] = set()
         newest = max(stored.buckets, default=-1)
         for fp in touched:
@@ -237,12 +290,23 @@ class StateStore:
                 del stored.where[fp]
             if bucket is not None:
                 dirty.add(bucket)
-        writes: dict[str, bytes | None] = {}
+        return dirty
+
+    def _buckets(self, token: str, stored: Stored, dirty: set[int], retired: list[str]) -> dict[str, bytes]:
+        """The changed buckets' records under a new generation's keys; the keys they replace
+        join ``retired``."""
+        if not dirty:
+            return {}
+        stored.generation += 1
+        records: dict[str, bytes] = {}
         for bucket in sorted(dirty):
+            old = stored.keys.pop(bucket, None)
+            if old is not None:
+                retired.append(old)
             fps = stored.buckets[bucket]
-            if fps:
-                writes[bucket_key(token, bucket)] = _bucket_bytes(state, fps)
-            else:
+            if not fps:
                 del stored.buckets[bucket]
-                writes[bucket_key(token, bucket)] = None
-        return writes
+                continue
+            key = stored.keys[bucket] = bucket_key(token, bucket, stored.generation)
+            records[key] = _bucket_bytes(state=stored.state, fps=fps)
+        return records

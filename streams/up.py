@@ -73,12 +73,16 @@ def run_worker(settings: Settings, stack: ExitStack) -> None:
     names = TopicNames(settings.topic_prefix)
     loop.run_until_complete(ensure_topics(settings.bootstrap_servers, names, settings.partitions))
     app = create_app(settings, writer)
-    if ENGINE in settings.role_set and settings.store.startswith("rocksdb"):
-        keep_or_refuse_local_state(settings, Path(app.conf.tabledir), loop)
+    tables = Path(app.conf.tabledir) if ENGINE in settings.role_set and settings.store.startswith("rocksdb") else None
+    if tables is not None:
+        keep_or_refuse_local_state(settings, tables, loop)
+        local_state.mark_running(tables)
     print(banner(settings), flush=True)
     if settings.demo:
         demo.start(settings.base_url, settings.api_token or None, lambda text: print(text, flush=True))
     run_blocking(app, loop, consumed_topics(settings.role_set, names), settings.drain_seconds)
+    if tables is not None:
+        local_state.mark_stopped(tables)  # only a clean stop gets here
 
 
 def keep_or_refuse_local_state(settings: Settings, tables: Path, loop: asyncio.AbstractEventLoop) -> None:
@@ -90,6 +94,15 @@ def keep_or_refuse_local_state(settings: Settings, tables: Path, loop: asyncio.A
         if lost:
             log.critical("refusing to start: %s", local_state.explain(lost, changelog))
             raise SystemExit(EXIT_REFUSED)
+        if partitions and local_state.stopped_uncleanly(tables):
+            rebuilt = local_state.rebuild(partitions)
+            log.warning(
+                "the last engine on %s did not stop cleanly: its local state may hold writes the changelog "
+                "never received; rebuilding %d partitions from %s",
+                tables,
+                rebuilt,
+                changelog,
+            )
         return
     adopted = local_state.adopt(partitions)
     if adopted:

@@ -10,6 +10,10 @@ whose records aiokafka has already moved past; tocsin's transport fetches them a
 A restarted worker must finish on its own: a worker that exits again (the stall guard
 giving up with status 75, or a crash) fails the test. It asserts the guarantee itself:
 every lifecycle event published and stored, none twice.
+
+With the RocksDB store, the killed worker's local state may hold writes the changelog
+never received; the restarted worker finds the running marker its predecessor left and
+rebuilds its partitions from the changelog (``streams/local_state.py``).
 """
 
 import asyncio
@@ -26,6 +30,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from models.timestamps import format_ms
+from streams import local_state
 from streams.local.broker import EmbeddedBroker, free_port
 from streams.topics import TopicNames
 from tests.e2e.test_tocsin_up import dump, ready
@@ -36,8 +41,14 @@ pytestmark = pytest.mark.integration
 SERVICES = 150
 
 
-def start_worker(broker: EmbeddedBroker, data_dir: Path, app_id: str, prefix: str, port: int) -> subprocess.Popen:
-    return spawn_worker(broker.url, data_dir, port, "memory://", "--app-id", app_id, "--topic-prefix", prefix)
+def start_worker(
+    broker: EmbeddedBroker, data_dir: Path, app_id: str, prefix: str, port: int, store: str
+) -> subprocess.Popen:
+    return spawn_worker(broker.url, data_dir, port, store, "--app-id", app_id, "--topic-prefix", prefix)
+
+
+def running_markers(data_dir: Path) -> list[Path]:
+    return list(data_dir.rglob(local_state.RUNNING))
 
 
 def wait_ready(port: int, timeout: float = 90) -> None:
@@ -85,11 +96,12 @@ def all_events(expected: int):
     return lambda records: len({orjson.loads(r.value)["event_id"] for r in records}) >= expected
 
 
-def test_sigkill_mid_stream_then_restart(broker: EmbeddedBroker, tmp_path: Path) -> None:
+@pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
+def test_sigkill_mid_stream_then_restart(broker: EmbeddedBroker, tmp_path: Path, store: str) -> None:
     app_id, prefix, port = f"crash-{uuid.uuid4().hex[:8]}", f"c{uuid.uuid4().hex[:8]}", free_port()
     names = TopicNames(prefix)
     expected = 3 * SERVICES
-    worker = start_worker(broker, tmp_path, app_id, prefix, port)
+    worker = start_worker(broker, tmp_path, app_id, prefix, port, store)
     try:
         wait_ready(port)
         bodies = alerts(int(time.time() * 1000))
@@ -103,9 +115,12 @@ def test_sigkill_mid_stream_then_restart(broker: EmbeddedBroker, tmp_path: Path)
         worker.wait()
         killed_with = len(asyncio.run(read_topic(broker.bootstrap_servers, names.incidents, expected, timeout=1)))
         print(f"killed with {killed_with}/{expected} lifecycle events published")
+        assert bool(running_markers(tmp_path)) == (store == "rocksdb://")
 
-        worker = start_worker(broker, tmp_path, app_id, prefix, port)
+        worker = start_worker(broker, tmp_path, app_id, prefix, port, store)
         wait_ready(port)
+        rebuilt = "did not stop cleanly" in (tmp_path / "worker.log").read_text()
+        assert rebuilt == (store == "rocksdb://"), "a killed RocksDB worker's successor rebuilds from the changelog"
         producer.join()
         records: list = []
         deadline = time.monotonic() + 150
@@ -119,6 +134,7 @@ def test_sigkill_mid_stream_then_restart(broker: EmbeddedBroker, tmp_path: Path)
         print(f"complete without a supervisor restart; {refetches or 'no refetch'}")
         worker.send_signal(signal.SIGTERM)  # graceful: drains, so ClickHouse holds everything
         assert worker.wait(60) == 0
+        assert not running_markers(tmp_path), "a clean stop removes the running marker"
     finally:
         if worker.poll() is None:
             worker.kill()

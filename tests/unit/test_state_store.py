@@ -56,7 +56,9 @@ def test_an_exact_duplicate_writes_nothing_and_one_change_writes_its_bucket() ->
     step_in_place(state, signals[7], T0 + MIN, POLICY, key="api", touched=touched)
     assert store.save("k", state, touched) == 0
     step_in_place(state, resolved(signals[7], T0 + 2 * MIN), T0 + 2 * MIN, POLICY, key="api", touched=touched)
-    assert store.save("k", state, touched) == 2  # the head (events' seq) and one bucket
+    before = set(table)
+    assert store.save("k", state, touched) == 4  # journal, the bucket's new copy, the head, the old copy deleted
+    assert len(set(table) - before) == 1 and len(before - set(table)) == 1
     assert plain(restored(table, "k")) == plain(state)
 
 
@@ -88,6 +90,45 @@ def test_a_gated_signal_that_resolves_is_rewritten() -> None:
     step_in_place(state, resolved(alert("A", starts=T0), T0 + MIN), T0 + MIN, GATED, key="api", touched=touched)
     store.save("k", state, touched)
     assert not state.incidents and plain(restored(table, "k")) == plain(state)
+
+
+class Recording(dict):
+    """A table that logs its writes in order, as the changelog receives them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[tuple[str, bytes | None]] = []
+
+    def __setitem__(self, key: str, value: bytes) -> None:
+        self.log.append((key, value))
+        super().__setitem__(key, value)
+
+    def pop(self, key: str, default: object = None) -> object:
+        if key in self:
+            self.log.append((key, None))
+        return super().pop(key, default)
+
+
+def replayed(table: dict, log: list[tuple[str, bytes | None]]) -> dict:
+    """What a successor restores from a changelog that received ``log`` after ``table``."""
+    out = dict(table)
+    for key, value in log:
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
+def garbage(table: dict) -> set[str]:
+    """Records no head names: buckets a dead worker left behind."""
+    named = set()
+    for key, raw in table.items():
+        if is_head(key):
+            head = orjson.loads(raw)
+            named |= {f"{key}\x1f{i}.{g}" for i, g in head.get("buckets", {}).items()}
+            named |= {f"{key}\x1fw"} if head.get("buckets") else set()
+    return set(table) - {k for k in table if is_head(k)} - named
 
 
 @st.composite
@@ -129,3 +170,60 @@ def test_restoring_after_any_batch_gives_the_live_state(items: list, layout: tup
     assert plain(restored(table, "k")) == plain(state)
     for incident in state.incidents.values():
         assert incident.tally == recount(incident)
+
+
+@given(histories(), st.sampled_from([(2, 2), (8, 4)]), st.data())
+def test_a_worker_killed_between_any_two_records_leaves_a_whole_state(
+    items: list, layout: tuple[int, int], data
+) -> None:
+    """A save cut short after any of its records restores the state before or after it, whole;
+    the successor's save of the same batch leaves no record behind that no head names."""
+    split_at, per_bucket = layout
+    table = Recording()
+    store = StateStore(table, split_at=split_at, per_bucket=per_bucket)
+    state, touched = store.load("k"), set()
+    for action, name, start, now in items:
+        if action in ("fire", "resolve"):
+            signal = alert(name, starts=start)
+            signal = resolved(signal, max(now, start)) if action == "resolve" else signal
+            step_in_place(state, signal, now, GATED, key="api", touched=touched)
+        elif action == "tick":
+            tick_in_place(state, now, GATED, touched=touched)
+        elif action == "batch" and touched:
+            before, was = dict(table), plain(restored(table, "k"))
+            table.log.clear()
+            store.save("k", state, touched)
+            cut = data.draw(st.integers(0, len(table.log)))
+            crashed = replayed(before, table.log[:cut])
+            assert plain(restored(crashed, "k")) in (was, plain(state))
+            successor = StateStore(crashed, split_at=split_at, per_bucket=per_bucket)
+            successor.load("k")
+            successor.save("k", state, touched)
+            assert plain(restored(crashed, "k")) == plain(state)
+            assert not garbage(crashed), sorted(garbage(crashed))
+            touched = set()
+
+
+def test_a_state_stored_by_the_in_place_layout_is_restored_and_moved_to_copies() -> None:
+    """Heads written before buckets were copy-on-write name bare ids (``token\\x1f<id>``)."""
+    table: dict = {}
+    store = StateStore(table, split_at=8, per_bucket=4)
+    state, touched = store.load("k"), set()
+    signals = [alert(f"A{i}", starts=T0) for i in range(40)]
+    for s in signals:
+        step_in_place(state, s, T0, POLICY, key="api", touched=touched)
+    store.save("k", state, touched)
+    head = orjson.loads(table.pop("k"))
+    legacy = {f"k\x1f{i}": table.pop(f"k\x1f{i}.{g}") for i, g in head.pop("buckets").items()}
+    del head["generation"], table["k\x1fw"]
+    table.update(legacy, k=orjson.dumps({**head, "buckets": sorted(int(i) for i in legacy_ids(legacy))}))
+    assert plain(restored(table, "k")) == plain(state)
+    successor, touched = StateStore(table, split_at=8, per_bucket=4), set()
+    live = successor.load("k")
+    step_in_place(live, resolved(signals[0], T0 + MIN), T0 + MIN, POLICY, key="api", touched=touched)
+    successor.save("k", live, touched)
+    assert plain(restored(table, "k")) == plain(live)
+
+
+def legacy_ids(records: dict) -> list[str]:
+    return [key.rsplit("\x1f", 1)[1] for key in records]
