@@ -8,6 +8,7 @@ from models.lifecycle import MAX_FINGERPRINTS, EventKind, LifecycleEvent, event_
 from models.policy import Policy
 from models.sla import RESOLUTION, RESPONSE, deadlines
 from models.state import KeyState
+from models.timestamps import format_ms
 
 #: In ``Context.touched``: the key's head record (everything but signals and members) changed.
 HEAD = ""
@@ -84,8 +85,12 @@ class Context:
         incident's first ``ANNOUNCE_ALL`` signals, then for every ``ANNOUNCE_EVERY``-th change
         only (``changed`` counts them), with the count in ``details``. A 100,000-alert outage
         is a readable timeline of a few hundred events, not 100,000; every signal is still
-        counted (``signal_count``) and logged in ``tocsin.signals``."""
+        counted (``signal_count``) and logged in ``tocsin.signals``. Details carry the
+        signal's repeat count (``received``) and ``last_seen``."""
         if len(incident.members) > ANNOUNCE_ALL and changed % ANNOUNCE_EVERY:
             return
         extra = {} if len(incident.members) <= ANNOUNCE_ALL else {"summarized": str(ANNOUNCE_EVERY)}
+        known = self.state.signals.get(fingerprint)
+        if known is not None:  # its repeat count and freshness, readable without the signal log
+            extra |= {"received": str(known.received), "last_seen": format_ms(known.last_seen)}
         self.emit(incident, kind, at, fingerprint=fingerprint, details={**(details or {}), **extra})

@@ -18,6 +18,7 @@ correlation:
   dependencies: {}          # e.g. {checkout: [payments, postgres], payments: [postgres]}
   reopen_window: 30m        # a signal within this long after resolution reopens the incident
   max_age: 24h              # an incident older than this absorbs no new signals
+  quiet: 0                  # … nor one without signal activity for this long (0: no limit)
   open_after:               # gate: open only once this many distinct signals fire within `within`
     signals: 1
     within: 5m
@@ -49,39 +50,55 @@ resolution:
 severity:
   allow_downgrade: false    # automatic downgrades only when true; humans can always set one
   # Ordered rules, first match wins. `any` is a list of conditions; a condition maps facts
-  # to a value, a list of allowed values, or {gte: N}. Facts: impact, scope, workaround,
-  # source_severity, affected_services, failing_checks, check_outage, user_reports.
+  # to a value, a list of allowed values, or {gte: N}. Facts and their values:
+  #   impact: outage, data_loss, security, major_feature_broken, minor_feature_broken,
+  #           cosmetic, nice_to_have            (label or annotation `impact`)
+  #   performance: significant, moderate, minor (label or annotation `performance`)
+  #   scope: all, multiple, some, none          (label or annotation `scope`: users affected)
+  #   workaround: true, false                   (label or annotation `workaround`)
+  #   source_severity: critical, error, warning, info   (the sender's own severity)
+  #   affected_services, failing_checks, user_reports: counts; check_outage: true/false
+  # A value outside these is named under `unrecognised` in the incident's severity reasons.
   rules:
-    # The seed names P0 "Critical", P1 "High", P2 "Medium", P3 "Low"; a source's own
-    # severity maps onto that, and explicit impact/scope facts override it.
-    - id: p0-outage-dataloss-security
+    # One condition per bullet of the procedure's severity levels; a source's own severity
+    # and the incident's breadth (services, checks, user reports) map onto the same levels.
+    - id: p0-critical
       severity: P0
       any:
-        - {impact: [outage, data_loss, security]}
-        - {scope: all}
+        - {impact: outage}                # complete system outage
+        - {impact: data_loss}             # data loss or corruption
+        - {impact: security}              # security breach
+        - {scope: all}                    # affects all users
         - {check_outage: true}
         - {source_severity: critical}
-    - id: p1-major-degradation
+    - id: p1-high
       severity: P1
       any:
-        - {impact: degradation, scope: [multiple, all]}
-        - {scope: multiple}
-        - {workaround: false}
+        - {impact: major_feature_broken}  # major feature broken
+        - {performance: significant}      # significant performance degradation
+        - {scope: multiple}               # affects multiple users
+        - {workaround: false}             # no workaround
         - {source_severity: error}
         - {affected_services: {gte: 3}}
         - {user_reports: {gte: 5}}
-    - id: p2-minor-feature
+    - id: p2-medium
       severity: P2
       any:
-        - {impact: degradation}
-        - {scope: some}
-        - {workaround: true}
+        - {impact: minor_feature_broken}  # minor feature broken
+        - {performance: moderate}         # moderate performance issues
+        - {workaround: true}              # workaround available
+        - {scope: some}                   # affects some users
         - {source_severity: warning}
         - {failing_checks: {gte: 1}}
         - {user_reports: {gte: 1}}
-    - id: p3-default
+    - id: p3-low
       severity: P3
-      any: [{}]
+      any:
+        - {impact: cosmetic}              # cosmetic issues
+        - {performance: minor}            # minor performance degradation
+        - {scope: none}                   # no user impact
+        - {impact: nice_to_have}          # nice-to-have fixes
+        - {}                              # anything else
 
 sla:                        # response = acknowledge; resolution = resolve. From detection.
   P0: {response: 15m, resolution: 4h}

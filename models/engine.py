@@ -60,17 +60,26 @@ def routing_key(item: Input, policy: Policy) -> str:
     return key_token(correlation_key(item, policy))
 
 
-def report_signal(report: UserReport) -> Signal:
-    """A user report as a firing signal of its own (reports never resolve by themselves)."""
+def report_signal(report: UserReport, dedup_fields: tuple[str, ...] = ()) -> Signal:
+    """A user report as a firing signal of its own (reports never resolve by themselves).
+
+    Each report is its own signal, unless ``dedup.fields.report`` names what makes two
+    reports the same (e.g. ``[service, reporter]``: one person filing again counts once).
+    """
+    labels = {"service": report.service, "channel": str(report.channel), "reporter": report.reporter}
+    identity = {"report": report.report_id}
+    if dedup_fields:
+        named = {**labels, "summary": report.summary}
+        identity = {name: named.get(name, "") for name in dedup_fields}
     return Signal(
         source="report",
-        fingerprint=fingerprint({"report": report.report_id}),
+        fingerprint=fingerprint(identity),
         status=SignalStatus.FIRING,
         starts_at=report.reported_at,
         ends_at=0,
         service=report.service,
         title=report.summary,
-        labels={"service": report.service, "channel": str(report.channel), "reporter": report.reporter},
+        labels=labels,
         kind=SignalKind.REPORT,
     )
 
@@ -121,7 +130,7 @@ def _dispatch(ctx: Context, item: Input) -> Decision:
     if isinstance(item, SignalAck):
         return on_signal_ack(ctx, item)
     if isinstance(item, UserReport):
-        return on_signal(ctx, report_signal(item))
+        return on_signal(ctx, report_signal(item, ctx.policy.dedup_fields.get("report", ())))
     if isinstance(item, CheckResult):
         return _on_check(ctx, item)
     raise TypeError(f"not an engine input: {type(item).__name__}")

@@ -33,6 +33,7 @@ class Member:
     scope: str = ""
     workaround: str = ""
     check_outage: bool = False
+    performance: str = ""
     order: int = 0  # when it joined: restores ``Incident.members`` in its order from split storage
 
 
@@ -47,6 +48,7 @@ class Tally:
     services: dict[str, int] = field(default_factory=dict)
     failing: dict[str, int] = field(default_factory=dict)  # firing members by service
     impact: dict[str, int] = field(default_factory=dict)
+    performance: dict[str, int] = field(default_factory=dict)
     scope: dict[str, int] = field(default_factory=dict)
     workaround: dict[str, int] = field(default_factory=dict)
     source_severity: dict[str, int] = field(default_factory=dict)  # of alerts (not reports)
@@ -87,6 +89,7 @@ class Incident:
     reopened: int = 0
     tally: Tally = field(default_factory=Tally)
     joined: int = 0  # members ever added: the next member's ``order``
+    active_at: int = 0  # the latest signal activity (a member firing or resolving): ``correlation.quiet``
 
     def firing_members(self) -> list[str]:
         return [fp for fp, m in self.members.items() if m.firing]

@@ -22,6 +22,7 @@ def _count(tally: Tally, member: Member, sign: int) -> None:
     report = member.kind == SignalKind.REPORT
     _bump(tally.services, member.service, sign)
     _bump(tally.impact, member.impact, sign)
+    _bump(tally.performance, member.performance, sign)
     _bump(tally.scope, member.scope, sign)
     _bump(tally.workaround, member.workaround, sign)
     if not report:

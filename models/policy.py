@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from models import policy_lint
 from models.default_policy import DEFAULT_POLICY_YAML
 from models.durations import parse_duration
 from models.matchers import Matchers, parse_matchers
@@ -68,6 +69,7 @@ class Policy:
     dependencies: dict[str, tuple[str, ...]]
     reopen_window_ms: int
     max_age_ms: int
+    quiet_ms: int
     open_after_signals: int
     open_after_within_ms: int
     dedup_fields: dict[str, tuple[str, ...]]
@@ -96,26 +98,41 @@ class Policy:
 
 
 def load_policy(text: str | None = None) -> Policy:
-    """Build a ``Policy`` from YAML ``text`` merged over the shipped default."""
+    """Build a ``Policy`` from YAML ``text`` merged over the shipped default.
+
+    Refuses (``PolicyError``, one line per setting, with its line in ``text``) unknown keys
+    and settings that would have no effect (``models.policy_lint``).
+    """
     merged = yaml.safe_load(DEFAULT_POLICY_YAML)
-    if text:
-        override = yaml.safe_load(text) or {}
-        if not isinstance(override, dict):
-            raise PolicyError("policy must be a mapping")
-        merged = _merge(merged, override)
+    text = text or ""
+    override = yaml.safe_load(text) or {} if text else {}
+    if not isinstance(override, dict):
+        raise PolicyError("policy must be a mapping")
+    _refuse(text, list(policy_lint.unknown_keys(merged, override)))
+    merged = _merge(merged, override)
     try:
+        _refuse(text, policy_lint.lint(merged))
         return _build(merged)
     except PolicyError:
         raise
-    except (KeyError, TypeError, ValueError, re.error) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, re.error) as exc:
         raise PolicyError(f"invalid policy: {exc}") from None
+
+
+def _refuse(text: str, problems: list[tuple[policy_lint.Path, str]]) -> None:
+    if not problems:
+        return
+    lines = []
+    for path, reason in problems:
+        line = policy_lint.line_of(text, path) if text else None
+        where = f"line {line}: " if line else ""
+        lines.append(f"{where}{policy_lint.dotted(path)}: {reason}")
+    raise PolicyError("\n".join(lines))
 
 
 def _merge(base: dict, override: dict) -> dict:
     out = dict(base)
     for key, value in override.items():
-        if key not in base and base:
-            raise PolicyError(f"unknown policy key {key!r}")
         both_maps = isinstance(value, dict) and isinstance(base.get(key), dict) and base.get(key)
         out[key] = _merge(base[key], value) if both_maps else value
     return out
@@ -131,6 +148,7 @@ def _build(p: dict) -> Policy:
         dependencies={k: tuple(v) for k, v in (corr.get("dependencies") or {}).items()},
         reopen_window_ms=parse_duration(corr["reopen_window"]),
         max_age_ms=parse_duration(corr["max_age"]),
+        quiet_ms=parse_duration(corr["quiet"]),
         open_after_signals=max(1, int(corr["open_after"]["signals"])),
         open_after_within_ms=parse_duration(corr["open_after"]["within"]),
         dedup_fields={k: tuple(v) for k, v in (p["dedup"].get("fields") or {}).items()},

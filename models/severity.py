@@ -1,9 +1,20 @@
 """Severity P0–P3 from the seed's criteria, as ordered rules over facts.
 
-Facts are derived from an incident's signals (labels or annotations ``impact``, ``scope``,
-``workaround``; the source's own severity), its services, failing checks and user reports.
+Facts are derived from an incident's signals (labels or annotations ``impact``,
+``performance``, ``scope``, ``workaround``; the source's own severity), its services, failing
+checks and user reports. Their values are the procedure's criteria, one per bullet:
+
+| severity | impact | performance | scope | workaround |
+|---|---|---|---|---|
+| P0 | outage, data_loss, security | | all | |
+| P1 | major_feature_broken | significant | multiple | false |
+| P2 | minor_feature_broken | moderate | some | true |
+| P3 | cosmetic, nice_to_have | minor | none | |
+
 The first matching rule wins, and its id and the facts it matched are the reasons carried
-by every lifecycle event, so a page can always answer "why P0?".
+by every lifecycle event, so a page can always answer "why P0?". A value no criterion
+knows (``impact: catastrophic``) is never dropped in silence: the reasons name it under
+``unrecognised``, and so does the decision on the signal that carried it.
 
 Facts are computed over every signal the incident has held, not only the firing ones: an
 incident that was an outage stays one while it recovers, so severity does not flap down.
@@ -13,14 +24,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from models.facts import (
+    ALIASES,
+    IMPACT_ORDER,
+    KNOWN,
+    PERFORMANCE_ORDER,
+    SCOPE_ORDER,
+    SOURCE_SEVERITY_ORDER,
+)
 from models.incident import Incident
 from models.policy import Policy, SeverityRule
 from models.signal import SignalKind
 
-IMPACT_ORDER = ("", "cosmetic", "degradation", "outage", "data_loss", "security")
-SCOPE_ORDER = ("", "none", "some", "multiple", "all")
-SOURCE_SEVERITY_ORDER = ("", "info", "warning", "error", "critical")
-_SOURCE_SEVERITY_ALIASES = {"page": "critical", "high": "error", "low": "info", "notice": "info", "warn": "warning"}
 RANK = {"P0": 0, "P1": 1, "P2": 2, "P3": 3}
 
 
@@ -29,25 +44,44 @@ class Classification:
     severity: str
     rule: str
     facts: dict[str, Any]
+    unrecognised: tuple[str, ...] = ()
 
     @property
     def reasons(self) -> list[dict]:
-        return [{"rule": self.rule, "facts": dict(self.facts)}]
+        reason: dict[str, Any] = {"rule": self.rule, "facts": dict(self.facts)}
+        if self.unrecognised:
+            reason["unrecognised"] = list(self.unrecognised)
+        return [reason]
+
+
+def _normal(fact: str, value: str) -> str:
+    value = value.strip().lower().replace("-", "_").replace(" ", "_")
+    return ALIASES[fact].get(value, value) if fact in ALIASES else value
 
 
 def member_facts(kind: str, labels: dict[str, str], annotations: dict[str, str], severity: str) -> dict[str, Any]:
-    """The severity-relevant facts one signal states about itself."""
+    """The severity-relevant facts one signal states about itself, values as stated
+    (normalised: case, ``-``/space as ``_``, aliases), known or not."""
 
     def read(name: str) -> str:
-        return (labels.get(name) or annotations.get(name) or "").strip().lower()
+        return _normal(name, labels.get(name) or annotations.get(name) or "")
 
+    impact, performance = read("impact"), read("performance")
+    if impact == "degradation":  # before the procedure's performance grades: unspecified size
+        impact, performance = "", performance or "moderate"
     return {
-        "severity": _SOURCE_SEVERITY_ALIASES.get(severity, severity),
-        "impact": read("impact").replace("-", "_").replace(" ", "_"),
+        "severity": _normal("severity", severity),
+        "impact": impact,
+        "performance": performance,
         "scope": read("scope"),
         "workaround": read("workaround"),
-        "check_outage": kind == SignalKind.CHECK and read("impact") == "outage",
+        "check_outage": kind == SignalKind.CHECK and impact == "outage",
     }
+
+
+def unrecognised(facts: dict[str, Any]) -> tuple[str, ...]:
+    """``fact=value`` for each value of ``facts`` no criterion knows."""
+    return tuple(f"{name}={facts[name]}" for name, known in KNOWN.items() if facts.get(name, "") not in known)
 
 
 def _highest(values: Iterable[str], order: tuple[str, ...]) -> str:
@@ -55,25 +89,36 @@ def _highest(values: Iterable[str], order: tuple[str, ...]) -> str:
     return max(known, key=order.index, default="")
 
 
-def _workaround(said: set[str]) -> bool | None:
-    if said & {"false", "no", "none"}:
-        return False
-    if said & {"true", "yes"}:
-        return True
-    return None
+def _workaround(said: Iterable[str]) -> bool | None:
+    said = set(said)
+    return False if "false" in said else True if "true" in said else None
+
+
+def _unknown_values(incident: Incident) -> tuple[str, ...]:
+    tally = incident.tally
+    stated = {
+        "impact": tally.impact,
+        "performance": tally.performance,
+        "scope": tally.scope,
+        "workaround": tally.workaround,
+        "severity": tally.source_severity,
+    }
+    return tuple(f"{name}={v}" for name, values in stated.items() for v in sorted(values) if v not in KNOWN[name])
 
 
 def incident_facts(incident: Incident) -> dict[str, Any]:
     tally = incident.tally
     return {
         "impact": _highest(tally.impact, IMPACT_ORDER),
+        "performance": _highest(tally.performance, PERFORMANCE_ORDER),
         "scope": _highest(tally.scope, SCOPE_ORDER),
-        "workaround": _workaround(set(tally.workaround)),
+        "workaround": _workaround(tally.workaround),
         "source_severity": _highest(tally.source_severity, SOURCE_SEVERITY_ORDER),
         "affected_services": len(incident.services),
         "failing_checks": tally.failing_checks,
         "check_outage": tally.check_outages > 0,
         "user_reports": tally.reports,
+        "unrecognised": _unknown_values(incident),
     }
 
 
@@ -89,11 +134,12 @@ def _holds(expected: Any, actual: Any) -> bool:
 
 def classify(facts: dict[str, Any], rules: tuple[SeverityRule, ...]) -> Classification:
     """First rule with a condition whose every fact holds; P3 if none does."""
+    unknown = facts.get("unrecognised", ())
     for rule in rules:
         for condition in rule.any:
             if all(_holds(expected, facts.get(name)) for name, expected in condition.items()):
-                return Classification(rule.severity, rule.id, {name: facts.get(name) for name in condition})
-    return Classification("P3", "no-rule-matched", {})
+                return Classification(rule.severity, rule.id, {name: facts.get(name) for name in condition}, unknown)
+    return Classification("P3", "no-rule-matched", {}, unknown)
 
 
 MEMO_SIZE = 4096

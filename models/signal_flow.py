@@ -2,13 +2,15 @@
 
 Rules (where the seed is silent, these are tocsin's choices):
 
-- Identity is the fingerprint; an exact re-delivery (same content hash) is a no-op, and an
-  update for an older activation (earlier ``startsAt``), or a firing notice for an
-  activation already resolved, is stale and ignored.
+- Identity is the fingerprint; an exact re-delivery (same content hash) changes nothing
+  but the signal's repeat count and last-seen time, and an update for an older activation
+  (earlier ``startsAt``), or a firing notice for an activation already resolved, is stale
+  and ignored.
 - A firing signal joins the open incident of its key unless that incident is older than
-  ``max_age``; a signal starting before, or within ``reopen_window`` after, the resolution
-  of the key's last incident reopens it; otherwise, once ``open_after`` distinct signals
-  fire within its window, a new incident opens.
+  ``max_age`` or has been quiet (no member fired or resolved) for ``quiet``; a signal
+  starting before, or within ``reopen_window`` after, the resolution of the key's last
+  incident reopens it; otherwise, once ``open_after`` distinct signals fire within its
+  window, a new incident opens.
 - Resolution follows ``resolution.auto``: when all, the first, or the last-fired signal
   resolved, or only by hand. User reports never resolve by themselves and do not hold an
   incident open. A flapping signal holds its incident open.
@@ -21,11 +23,12 @@ from dataclasses import replace
 
 from models.context import Context
 from models.correlation import incident_id_for, root_cause
+from models.facts import FACT_LABELS
 from models.flapping import own, record_change
 from models.incident import Incident, IncidentStatus, Member
 from models.lifecycle import EventKind
 from models.membership import drop_member, end_member, put_member
-from models.severity import classify_memo, incident_facts, is_upgrade, member_facts
+from models.severity import classify_memo, incident_facts, is_upgrade, member_facts, unrecognised
 from models.signal import Signal, SignalKind, SignalStatus
 from models.sla import breaches_due
 from models.state import Decision, Outcome, SignalState
@@ -36,6 +39,23 @@ MAX_SEEN = 32
 
 
 def on_signal(ctx: Context, signal: Signal) -> Decision:
+    decision = _apply(ctx, signal)
+    if decision.outcome in (Outcome.DUPLICATE, Outcome.STALE) or not _states_facts(signal):
+        return decision
+    unknown = unrecognised(member_facts(str(signal.kind), signal.labels, signal.annotations, signal.severity))
+    if not unknown:
+        return decision
+    note = f"unrecognised severity facts: {', '.join(unknown)}"
+    return replace(decision, reason=f"{decision.reason}; {note}" if decision.reason else note, unrecognised=unknown)
+
+
+def _states_facts(signal: Signal) -> bool:
+    """Whether the signal states any severity fact (most state none: skip the check)."""
+    labels, annotations = signal.labels, signal.annotations
+    return bool(signal.severity) or any(name in labels or name in annotations for name in FACT_LABELS)
+
+
+def _apply(ctx: Context, signal: Signal) -> Decision:
     fp = signal.fingerprint
     known = ctx.state.signals.get(fp)
     if known is not None and signal.status is SignalStatus.RESOLVED and signal.starts_at == 0:
@@ -46,6 +66,7 @@ def on_signal(ctx: Context, signal: Signal) -> Decision:
         _record(ctx, None, signal, content)
         return Decision(Outcome.IGNORED, "resolved signal was never seen firing", fingerprint=fp)
     if known is not None and content in known.seen:
+        _received_again(ctx, known, fp)
         return Decision(Outcome.DUPLICATE, fingerprint=fp, incident_id=known.incident_id)
     if known is not None and _is_stale(known, signal):
         return Decision(Outcome.STALE, "older than what is known", fingerprint=fp, incident_id=known.incident_id)
@@ -56,6 +77,18 @@ def on_signal(ctx: Context, signal: Signal) -> Decision:
     if signal.status is SignalStatus.FIRING:
         return _on_firing(ctx, signal, state, incident)
     return _on_resolved(ctx, signal, state, incident)
+
+
+def _received_again(ctx: Context, known: SignalState, fp: str) -> None:
+    """A re-send: counted, and it keeps the signal fresh for the staleness watchdog.
+
+    Only a receipt later than the last one counts, so a batch applied again after a crash
+    (same arrival times) counts nothing twice; re-sends within one millisecond count once.
+    """
+    if ctx.now > known.last_seen:
+        known.received += 1
+        known.last_seen = ctx.now
+        ctx.touched.add(fp)
 
 
 def _is_stale(known: SignalState, signal: Signal) -> bool:
@@ -89,7 +122,8 @@ def _record(ctx: Context, known: SignalState | None, signal: Signal, content: st
     ctx.touched.add(signal.fingerprint)
     changed = known.status != signal.status
     known.status, known.starts_at, known.ends_at = signal.status.value, signal.starts_at, signal.ends_at
-    known.content_hash, known.last_seen, known.labels = content, ctx.now, dict(signal.labels)
+    known.content_hash, known.labels = content, dict(signal.labels)
+    known.last_seen, known.received = max(known.last_seen, ctx.now), known.received + 1
     known.seen = [*known.seen, content][-MAX_SEEN:]
     policy = ctx.policy
     if changed:
@@ -166,10 +200,13 @@ def _firing_labels(ctx: Context, fp: str) -> Iterator[dict[str, str]]:
 
 
 def _absorbing_incident(ctx: Context, signal: Signal) -> Incident | None:
-    """The key's incident this signal belongs to: open and young enough, or recently resolved."""
+    """The key's incident this signal belongs to: open, young and active enough, or recently
+    resolved."""
     policy = ctx.policy
     for incident in reversed(list(ctx.state.incidents.values())):
         if incident.status.is_open and signal.starts_at <= incident.detected_at + policy.max_age_ms:
+            if policy.quiet_ms and signal.at > max(incident.active_at, incident.detected_at) + policy.quiet_ms:
+                continue
             return incident
         if incident.status is IncidentStatus.RESOLVED and incident.opened_at <= signal.starts_at < (
             incident.resolved_at + policy.reopen_window_ms
@@ -228,6 +265,7 @@ def _pending_member(known: SignalState) -> Member:
 
 def _add_member(ctx: Context, incident: Incident, signal: Signal) -> None:
     put_member(ctx, incident, signal.fingerprint, _member(signal))
+    incident.active_at = max(incident.active_at, signal.at)
     if signal.status is SignalStatus.FIRING:
         incident.last_fingerprint = signal.fingerprint
     incident.detected_at = min(incident.detected_at, signal.starts_at)
@@ -243,6 +281,7 @@ def _on_resolved(ctx: Context, signal: Signal, state: SignalState, incident: Inc
     if incident is None or not incident.members[fp].firing:
         return decision
     end_member(ctx, incident, fp, signal.at)
+    incident.active_at = max(incident.active_at, signal.at)
     if state.flap.flapping or not incident.status.is_open:
         return decision
     ended = len(incident.members) - sum(incident.tally.failing.values())

@@ -26,13 +26,14 @@ class SignalState:
     starts_at: int
     ends_at: int
     content_hash: str
-    last_seen: int
+    last_seen: int  # when it was last received, re-sends included (the staleness watchdog's clock)
     labels: dict[str, str] = field(default_factory=dict)
     incident_id: str = ""
     suppressed: str = ""
     flap: FlapState = field(default_factory=lambda: STEADY)
     seen: list[str] = field(default_factory=list)  # recent content hashes: re-deliveries are no-ops
     order: int = 0  # when it was first recorded: restores ``KeyState.signals`` in its order
+    received: int = 1  # times received, re-sends included: its repeat count
 
     def __post_init__(self) -> None:
         self.flap = shared_if_steady(self.flap)
@@ -87,3 +88,4 @@ class Decision:
     reason: str = ""
     incident_id: str = ""
     fingerprint: str = ""
+    unrecognised: tuple[str, ...] = ()  # severity fact values the signal stated that no criterion knows

@@ -10,6 +10,11 @@ INGESTED = Counter(
     "tocsin_ingested_total", "Inputs parsed and forwarded to the engine, by where they came from.", ["source"]
 )
 ENGINE_INPUTS = Counter("tocsin_engine_inputs_total", "Inputs the engine applied, once each, by outcome.", ["outcome"])
+UNRECOGNISED_FACTS = Counter(
+    "tocsin_unrecognised_facts_total",
+    "Signals stating a severity fact value no criterion knows (named in the signal log), by fact.",
+    ["fact"],
+)
 DEAD_LETTERS = Counter(
     "tocsin_dead_letters_total", "Refused inputs (items) sent to the dead-letter topic.", ["topic", "reason"]
 )

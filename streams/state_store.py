@@ -19,7 +19,10 @@ only then the head naming them, then the deletions of the keys it replaced (list
 head as ``retired``). A restore therefore sees the state before or after a save, whole.
 Keys a dead worker left behind — written but never named by a head (the journal is ahead
 of the head), or replaced but not yet deleted (the head's ``retired``) — are deleted by
-the next save.
+the next save. A save that leaves the head as it was (re-sends refreshing their signals'
+repeat count and last-seen time) rewrites its buckets in place: each input's effect lies
+within its own fingerprint's record then, so whichever of them a successor restores, it
+applies the rest again and reaches the same state.
 
 Every record of a key is written while one of that key's own signals-topic messages is the
 current event, so all of them land on the changelog partition of the key's partition and
@@ -251,13 +254,18 @@ class StateStore:
             stored = Stored(state, stored.head, generation=stored.generation, leftover=stored.leftover)
             dirty = self._place(state, stored, set(_in_order(state)))
         stored.state = state
-        buckets = self._buckets(token, stored, dirty, retired)
+        kept = all(stored.buckets.get(b) and b in stored.keys for b in dirty)  # no bucket made or emptied
+        in_place = HEAD not in touched and not retired and kept
+        if in_place:
+            buckets = {stored.keys[b]: _bucket_bytes(state, stored.buckets[b]) for b in sorted(dirty)}
+        else:
+            buckets = self._buckets(token, stored, dirty, retired)
         writes: dict[str, bytes | None] = {key: None for key in stored.leftover if key not in buckets}
-        if buckets:
+        if buckets and not in_place:
             names = sorted(buckets)
             writes[journal_key(token)] = _exact(orjson.dumps({"generation": stored.generation, "keys": names}))
         writes.update(buckets)
-        if HEAD in touched or not stored.split or buckets or retired or not stored.head:
+        if HEAD in touched or not stored.split or (buckets and not in_place) or retired or not stored.head:
             head = _head_bytes(state, stored, retired)
             if head != stored.head:
                 writes[token] = stored.head = head

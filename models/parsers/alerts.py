@@ -9,15 +9,18 @@
 | any other object                              | generic tocsin signal          |
 """
 
+from collections.abc import Mapping
+
 from models.errors import Reason, RejectedInput
 from models.limits import Limits
 from models.parsers import alertmanager, cloudevents, generic, pagerduty
-from models.parsers.fields import decode_json, guarded, require_object
+from models.parsers.fields import NO_DEDUP, decode_json, guarded, require_object
 from models.parsers.result import Parsed
 
 
-def parse_alerts(raw: bytes, limits: Limits, now: int, dedup_fields: tuple[str, ...] = ()) -> Parsed:
-    """Parse one message of ``tocsin.alerts``; ``now`` is its arrival time (epoch ms)."""
+def parse_alerts(raw: bytes, limits: Limits, now: int, dedup: Mapping[str, tuple[str, ...]] = NO_DEDUP) -> Parsed:
+    """Parse one message of ``tocsin.alerts``; ``now`` is its arrival time (epoch ms);
+    ``dedup``: the policy's identity fields by source (``dedup.fields``)."""
 
     def parse() -> Parsed:
         data = decode_json(raw, limits)
@@ -27,13 +30,13 @@ def parse_alerts(raw: bytes, limits: Limits, now: int, dedup_fields: tuple[str, 
         if "alerts" in data:
             return alertmanager.parse_webhook(data, limits, now)
         if "specversion" in data:
-            return cloudevents.parse_cloudevent(data, limits, now)
+            return cloudevents.parse_cloudevent(data, limits, now, dedup)
         if "event_action" in data:
-            return pagerduty.parse_event(data, limits, now)
+            return pagerduty.parse_event(data, limits, now, dedup.get(pagerduty.SOURCE, ()))
         if "labels" in data:
             return alertmanager.parse_api_alerts([data], limits, now)
         if not data:
             raise RejectedInput(Reason.MISSING_FIELD, "empty object")
-        return generic.parse_signal(data, limits, now, dedup_fields)
+        return generic.parse_signal(data, limits, now, dedup.get(generic.SOURCE, ()))
 
     return guarded(parse)

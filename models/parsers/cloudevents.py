@@ -15,25 +15,26 @@ The ``type`` attribute says what ``data`` carries:
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import orjson
 
 from models.errors import Reason, RejectedInput
 from models.limits import Limits
 from models.parsers import alertmanager, generic, pagerduty
-from models.parsers.fields import guarded, text, timestamp
+from models.parsers.fields import NO_DEDUP, guarded, text, timestamp
 from models.parsers.result import Parsed
 
 SPEC_VERSION = "1.0"
 
 
-def _inner(kind: str) -> Callable[[object, Limits, int], Parsed] | None:
+def _inner(kind: str, dedup: Mapping[str, tuple[str, ...]]) -> Callable[[object, Limits, int], Parsed] | None:
+    pagerduty_fields, generic_fields = dedup.get(pagerduty.SOURCE, ()), dedup.get(generic.SOURCE, ())
     table: dict[str, Callable[[object, Limits, int], Parsed]] = {
         "alertmanager.webhook": lambda d, lim, now: alertmanager.parse_webhook(_obj(d), lim, now),
         "prometheus.alert": lambda d, lim, now: alertmanager.parse_api_alerts(_list(d), lim, now),
-        "pagerduty.event": lambda d, lim, now: pagerduty.parse_event(_obj(d), lim, now),
-        "tocsin.signal": lambda d, lim, now: generic.parse_signal(_obj(d), lim, now),
+        "pagerduty.event": lambda d, lim, now: pagerduty.parse_event(_obj(d), lim, now, pagerduty_fields),
+        "tocsin.signal": lambda d, lim, now: generic.parse_signal(_obj(d), lim, now, generic_fields),
     }
     return next((parse for suffix, parse in table.items() if kind.endswith(suffix)), None)
 
@@ -48,14 +49,14 @@ def _list(data: object) -> list:
     return data if isinstance(data, list) else [_obj(data)]
 
 
-def parse_cloudevent(event: dict, limits: Limits, now: int) -> Parsed:
+def parse_cloudevent(event: dict, limits: Limits, now: int, dedup: Mapping[str, tuple[str, ...]] = NO_DEDUP) -> Parsed:
     def parse() -> Parsed:
         if str(event.get("specversion")) != SPEC_VERSION:
             raise RejectedInput(Reason.UNSUPPORTED_VERSION, f"specversion {event.get('specversion')!r}")
         for name in ("id", "source"):
             text(event, name, limits)
         kind = text(event, "type", limits)
-        parse_inner = _inner(kind)
+        parse_inner = _inner(kind, dedup)
         if parse_inner is None:
             raise RejectedInput(Reason.UNSUPPORTED_TYPE, f"CloudEvents type {kind!r}")
         at = timestamp(event, "time", required=False, default=now)

@@ -2,6 +2,7 @@
 ``RejectedInput`` with the reason, which the parser turns into a ``Rejection``."""
 
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -10,6 +11,9 @@ from models.errors import Reason, RejectedInput, Rejection
 from models.limits import Limits
 from models.parsers.result import Parsed
 from models.timestamps import GO_ZERO_TIME, TimestampError, parse_ms
+
+#: No identity fields configured for any source (``dedup.fields`` empty).
+NO_DEDUP: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 
 
 def decode_json(raw: bytes, limits: Limits) -> Any:

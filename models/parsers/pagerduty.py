@@ -28,11 +28,13 @@ def identity(dedup_key: str) -> str:
     return fingerprint({"dedup_key": dedup_key})
 
 
-def parse_event(event: dict, limits: Limits, now: int) -> Parsed:
-    return guarded(lambda: Parsed(inputs=[_event(event, limits, now)]))
+def parse_event(event: dict, limits: Limits, now: int, dedup_fields: tuple[str, ...] = ()) -> Parsed:
+    """``dedup_fields``: what identifies a trigger sent without ``dedup_key`` (default: all
+    of its content)."""
+    return guarded(lambda: Parsed(inputs=[_event(event, limits, now, dedup_fields)]))
 
 
-def _event(event: dict, limits: Limits, now: int) -> Signal | SignalAck:
+def _event(event: dict, limits: Limits, now: int, dedup_fields: tuple[str, ...]) -> Signal | SignalAck:
     text(event, "routing_key", limits)
     action = text(event, "event_action", limits)
     if action not in ACTIONS:
@@ -42,7 +44,7 @@ def _event(event: dict, limits: Limits, now: int) -> Signal | SignalAck:
         raise RejectedInput(Reason.WRONG_TYPE, "payload must be an object")
     dedup_key = text(event, "dedup_key", limits, required=action != "trigger")
     if action == "trigger":
-        return _trigger(event, payload, dedup_key, limits, now)
+        return _trigger(event, payload, dedup_key, limits, now, dedup_fields)
     service = _service(payload, limits) or "unknown"
     if action == "acknowledge":
         return SignalAck(
@@ -55,7 +57,7 @@ def _event(event: dict, limits: Limits, now: int) -> Signal | SignalAck:
     return Signal(SOURCE, identity(dedup_key), SignalStatus.RESOLVED, 0, now, service, dedup_key)
 
 
-def _trigger(event: dict, payload: dict, dedup_key: str, limits: Limits, now: int) -> Signal:
+def _trigger(event: dict, payload: dict, dedup_key: str, limits: Limits, now: int, fields: tuple[str, ...]) -> Signal:
     summary = text(payload, "summary", limits)
     source = text(payload, "source", limits)
     severity = text(payload, "severity", limits).lower()
@@ -69,7 +71,11 @@ def _trigger(event: dict, payload: dict, dedup_key: str, limits: Limits, now: in
     labels["severity"] = severity
     labels.update(_details(payload.get("custom_details"), limits))
     if not dedup_key:
-        material = orjson.dumps([source, summary, labels], option=orjson.OPT_SORT_KEYS)
+        if fields:
+            named = {**labels, "summary": summary, "source": source}
+            material = orjson.dumps([named.get(name, "") for name in fields])
+        else:
+            material = orjson.dumps([source, summary, labels], option=orjson.OPT_SORT_KEYS)
         dedup_key = hashlib.sha256(material).hexdigest()[:32]
     return Signal(
         source=SOURCE,

@@ -93,6 +93,7 @@ class Batch:
     open_before: Counter = field(default_factory=Counter)
     traces: dict[str, str] = field(default_factory=dict)  # event id → trace id of its input
     commands: list[tuple[str, CommandOutcome]] = field(default_factory=list)  # settled once published
+    unrecognised: Counter = field(default_factory=Counter)  # severity facts no criterion knows, by fact
 
 
 class Correlator:
@@ -142,6 +143,8 @@ class Correlator:
                     batch.commands.append((item.command_id, CommandOutcome(decision, emitted)))
                 if decision.outcome is Outcome.REJECTED:
                     batch.refused.append((event, item.to_dict(), decision))
+                if decision.unrecognised:
+                    batch.unrecognised.update(fact.split("=", 1)[0] for fact in decision.unrecognised)
             arrivals.add(now)
         batch.arrivals += sorted(arrivals)  # one per source record the message carries
 
@@ -194,6 +197,8 @@ def record_metrics(batch: Batch) -> None:
     """Counted once the batch is published: a batch folded again after a failure counts once."""
     for outcome, count in Counter(entry["outcome"] for entry in batch.log).items():
         metrics.ENGINE_INPUTS.labels(outcome).inc(count)
+    for fact, count in batch.unrecognised.items():
+        metrics.UNRECOGNISED_FACTS.labels(fact).inc(count)
     for event in batch.events:
         metrics.LIFECYCLE_EVENTS.labels(str(event.kind), event.severity).inc()
         if event.kind is EventKind.ACKNOWLEDGED:

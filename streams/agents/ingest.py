@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 Parser = Callable[[bytes, Limits, int, Policy], Parsed]
 
 PARSERS: dict[str, Parser] = {
-    "alerts": lambda raw, limits, now, policy: parse_alerts(raw, limits, now, policy.dedup_fields.get("generic", ())),
+    "alerts": lambda raw, limits, now, policy: parse_alerts(raw, limits, now, policy.dedup_fields),
     "checks": lambda raw, limits, now, policy: parse_checks(raw, limits, now),
     "reports": lambda raw, limits, now, policy: parse_reports(raw, limits, now),
     "commands": lambda raw, limits, now, policy: parse_command(raw, limits, now),

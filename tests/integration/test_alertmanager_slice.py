@@ -55,7 +55,7 @@ def test_real_payloads_open_then_resolve(settings: Settings, clickhouse) -> None
                 ("signal_added", 2, "apex-api", "P0"),
             ]
             assert rows[0]["at"].isoformat() == "2025-01-27T14:00:00"
-            assert json.loads(rows[0]["reasons"])[0]["rule"] == "p0-outage-dataloss-security"
+            assert json.loads(rows[0]["reasons"])[0]["rule"] == "p0-critical"
 
             # The group status stays "firing" while SystemDown resolves: the incident stays open.
             assert (await post(url, fixture_bytes("alertmanager-0.25-partially-resolved.json")))[0] == 202

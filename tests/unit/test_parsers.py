@@ -169,7 +169,11 @@ def test_generic_signal_identity_prefers_dedup_key() -> None:
 
 def test_generic_signal_configured_identity_fields() -> None:
     def fp(body: dict) -> str:
-        return parse_alerts(json.dumps(body).encode(), DEFAULT_LIMITS, NOW, ("service", "check")).inputs[0].fingerprint
+        return (
+            parse_alerts(json.dumps(body).encode(), DEFAULT_LIMITS, NOW, {"generic": ("service", "check")})
+            .inputs[0]
+            .fingerprint
+        )
 
     assert fp({"service": "s", "title": "a", "check": "c"}) == fp({"service": "s", "title": "b", "check": "c"})
     # a separator that cannot occur in text keeps ("ab", "c") apart from ("a", "bc")
