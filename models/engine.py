@@ -146,5 +146,10 @@ def _on_check(ctx: Context, result: CheckResult) -> Decision:
     signal = observe(check, result, policy.check_fail_after, policy.check_pass_after, policy.warn_counts_as_fail)
     if signal is None:
         known = ctx.state.signals.get(fp)
-        return Decision(Outcome.ACCEPTED, fingerprint=fp, incident_id=known.incident_id if known else "")
+        if known is None:
+            return Decision(Outcome.ACCEPTED, fingerprint=fp)
+        if ctx.now > known.last_seen:  # a result that changes nothing still shows the check alive
+            known.received, known.last_seen = known.received + 1, ctx.now
+            ctx.touched.add(fp)
+        return Decision(Outcome.ACCEPTED, fingerprint=fp, incident_id=known.incident_id)
     return on_signal(ctx, signal)

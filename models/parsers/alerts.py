@@ -5,7 +5,7 @@
 | object with ``alerts``                        | Alertmanager webhook           |
 | object with ``specversion``                   | CloudEvents 1.0 structured     |
 | object with ``event_action``                  | PagerDuty Events API v2        |
-| object with ``labels``, or a list of them     | Prometheus / Alertmanager API v2 alert(s) |
+| object with ``labels`` and no ``service``, or a list of them | Prometheus / Alertmanager API v2 alert(s) |
 | any other object                              | generic tocsin signal          |
 """
 
@@ -33,7 +33,7 @@ def parse_alerts(raw: bytes, limits: Limits, now: int, dedup: Mapping[str, tuple
             return cloudevents.parse_cloudevent(data, limits, now, dedup)
         if "event_action" in data:
             return pagerduty.parse_event(data, limits, now, dedup.get(pagerduty.SOURCE, ()))
-        if "labels" in data:
+        if "labels" in data and "service" not in data:  # a generic signal may carry labels too
             return alertmanager.parse_api_alerts([data], limits, now)
         if not data:
             raise RejectedInput(Reason.MISSING_FIELD, "empty object")
