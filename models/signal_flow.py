@@ -113,6 +113,7 @@ def _record(ctx: Context, known: SignalState | None, signal: Signal, content: st
             labels=dict(signal.labels),
             seen=[content],
             order=ctx.state.recorded,
+            stated=_stated(signal),
         )
         ctx.state.recorded += 1
         ctx.touch_head()
@@ -122,7 +123,7 @@ def _record(ctx: Context, known: SignalState | None, signal: Signal, content: st
     ctx.touched.add(signal.fingerprint)
     changed = known.status != signal.status
     known.status, known.starts_at, known.ends_at = signal.status.value, signal.starts_at, signal.ends_at
-    known.content_hash, known.labels = content, dict(signal.labels)
+    known.content_hash, known.labels, known.stated = content, dict(signal.labels), _stated(signal)
     known.last_seen, known.received = max(known.last_seen, ctx.now), known.received + 1
     known.seen = [*known.seen, content][-MAX_SEEN:]
     policy = ctx.policy
@@ -256,8 +257,19 @@ def _open(ctx: Context, signal: Signal) -> Incident:
     return incident
 
 
+def _stated(signal: Signal) -> str:
+    """The severity facts ``signal`` states outside its labels, kept for a gated signal's
+    membership later (its annotations are not stored)."""
+    parts = [f"{n}={signal.annotations[n]}" for n in FACT_LABELS if n in signal.annotations and n not in signal.labels]
+    if signal.severity and signal.severity != signal.labels.get("severity", "").lower():
+        parts.append(f"severity={signal.severity}")
+    return "\x1f".join(parts)
+
+
 def _pending_member(known: SignalState) -> Member:
-    facts = member_facts(known.kind, known.labels, {}, known.labels.get("severity", "").lower())
+    stated = dict(part.split("=", 1) for part in known.stated.split("\x1f")) if known.stated else {}
+    severity = stated.pop("severity", "") or known.labels.get("severity", "").lower()
+    facts = member_facts(known.kind, known.labels, stated, severity)
     return Member(
         kind=known.kind, source=known.source, service=known.service, firing=True, starts_at=known.starts_at, **facts
     )

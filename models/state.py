@@ -34,6 +34,7 @@ class SignalState:
     seen: list[str] = field(default_factory=list)  # recent content hashes: re-deliveries are no-ops
     order: int = 0  # when it was first recorded: restores ``KeyState.signals`` in its order
     received: int = 1  # times received, re-sends included: its repeat count
+    stated: str = ""  # severity facts it stated outside its labels (``name=value``, \x1f-joined)
 
     def __post_init__(self) -> None:
         self.flap = shared_if_steady(self.flap)

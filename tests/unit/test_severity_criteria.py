@@ -101,3 +101,12 @@ def test_pagerduty_custom_details_state_the_same_facts() -> None:
     run = Run()
     run.feed(*parsed.inputs)
     assert (run.incident.severity, run.incident.reasons[0]["facts"]) == ("P1", {"performance": "significant"})
+
+
+def test_a_gated_signal_keeps_the_facts_it_stated_in_annotations() -> None:
+    """With ``open_after`` gating, the first signals join only when the incident opens."""
+    policy = load_policy("correlation: {open_after: {signals: 2}}")
+    run = Run(policy=policy)
+    first = alert("A")
+    run.feed(type(first)(**{**_fields(first), "annotations": {"impact": "outage"}}), alert("B"))
+    assert (run.incident.severity, run.incident.reasons[0]["facts"]) == ("P0", {"impact": "outage"})
