@@ -10,6 +10,7 @@ impact no criterion knows, which must show in the severity reasons, the signal l
 """
 
 import asyncio
+import getpass
 import subprocess
 import sys
 import time
@@ -83,11 +84,12 @@ def test_every_command_drives_a_running_instance(broker: EmbeddedBroker, tmp_pat
             (["severity", incident_id, "P1", "--actor", "alice"], "severity_changed"),
             (["resolve", incident_id, "--actor", "alice"], "resolved"),
             (["reopen", incident_id, "--actor", "alice"], "reopened"),
-            (["close", incident_id, "--actor", "alice", "--postmortem-url", "https://wiki/pm/1"], "closed"),
+            # closing a reopened incident resolves it first
+            (["close", incident_id, "--actor", "alice", "--postmortem-url", "https://wiki/pm/1"], "resolved, closed"),
         ]
         for args, kind in steps:
             printed = tocsin(*args, "--url", url).stdout
-            assert printed.startswith(f"{args[0]} {incident_id}: applied") and kind in printed, printed
+            assert printed == f"{args[0]} {incident_id}: accepted ({kind})\n", printed
 
         published = asyncio.run(
             read_until(
@@ -103,10 +105,13 @@ def test_every_command_drives_a_running_instance(broker: EmbeddedBroker, tmp_pat
             "severity_changed",
             "resolved",
             "reopened",
+            "resolved",
             "closed",
         ], kinds
         events = [orjson.loads(r.value) for r in published]
-        assert {e["actor"] for e in events[1:]} == {"alice"}
+        actors = {e["kind"]: e["actor"] for e in events}
+        assert actors["role_assigned"] == getpass.getuser()  # --actor defaults to the user's name
+        assert {actor for kind, actor in actors.items() if kind not in ("opened", "role_assigned")} == {"alice"}
         assert events[0]["reasons"][0]["unrecognised"] == ["impact=catastrophic"]  # … and is named
         assert events[-1]["details"]["postmortem_url"] == "https://wiki/pm/1"
 
