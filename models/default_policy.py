@@ -24,8 +24,13 @@ correlation:
     within: 5m
 
 dedup:
-  # Identity fields for inputs without an Alertmanager fingerprint or dedup_key, per source.
-  fields: {}                # e.g. {generic: [service, check, region]}
+  # What makes two inputs one signal, for sources without an identity of their own:
+  #   generic: labels or top-level string fields (unless the input has a dedup_key)
+  #   pagerduty: source, summary, component, group, class, severity or custom_details keys
+  #              (triggers without dedup_key; default: all of their content)
+  #   report: service, reporter, channel, summary (default: every report is its own signal)
+  # Alertmanager, Grafana and checks have their own identity: fields for them are refused.
+  fields: {}                # e.g. {generic: [service, check, region], report: [service, reporter]}
 
 checks:
   fail_after: 3             # consecutive failures of a probe before the check fires
