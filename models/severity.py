@@ -37,6 +37,7 @@ from models.policy import Policy, SeverityRule
 from models.signal import SignalKind
 
 RANK = {"P0": 0, "P1": 1, "P2": 2, "P3": 3}
+MAX_UNRECOGNISED = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,10 @@ def _unknown_values(incident: Incident) -> tuple[str, ...]:
         "workaround": tally.workaround,
         "severity": tally.source_severity,
     }
-    return tuple(f"{name}={v}" for name, values in stated.items() for v in sorted(values) if v not in KNOWN[name])
+    unknown = [f"{name}={v}" for name, values in stated.items() for v in sorted(values) if v not in KNOWN[name]]
+    if len(unknown) > MAX_UNRECOGNISED:  # every event carries them: a bounded list
+        unknown[MAX_UNRECOGNISED:] = [f"+{len(unknown) - MAX_UNRECOGNISED} more"]
+    return tuple(unknown)
 
 
 def incident_facts(incident: Incident) -> dict[str, Any]:

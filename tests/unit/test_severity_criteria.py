@@ -110,3 +110,10 @@ def test_a_gated_signal_keeps_the_facts_it_stated_in_annotations() -> None:
     first = alert("A")
     run.feed(type(first)(**{**_fields(first), "annotations": {"impact": "outage"}}), alert("B"))
     assert (run.incident.severity, run.incident.reasons[0]["facts"]) == ("P0", {"impact": "outage"})
+
+
+def test_many_unknown_values_are_named_in_a_bounded_list() -> None:
+    run = Run()
+    run.feed(*[alert(f"A{i}", impact=f"odd-{i:02d}") for i in range(25)])
+    unknown = run.incident.reasons[0]["unrecognised"]
+    assert unknown[:2] == ["impact=odd_00", "impact=odd_01"] and unknown[-1] == "+15 more" and len(unknown) == 11
