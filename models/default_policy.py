@@ -31,6 +31,9 @@ dedup:
   #   report: service, reporter, channel, summary (default: every report is its own signal)
   # Alertmanager, Grafana and checks have their own identity: fields for them are refused.
   fields: {}                # e.g. {generic: [service, check, region], report: [service, reporter]}
+  # A re-send counts as a repeat (and refreshes the signal's last-seen time) this long after
+  # the last one counted: copies from an Alertmanager HA pair or a retrying sender count once.
+  repeat_after: 10s
 
 checks:
   fail_after: 3             # consecutive failures of a probe before the check fires

@@ -25,7 +25,7 @@ from models.parsers.result import Input
 from models.policy import Policy
 from models.report import UserReport
 from models.signal import Signal, SignalAck, SignalKind, SignalStatus
-from models.signal_flow import on_signal
+from models.signal_flow import on_signal, received_again
 from models.state import Decision, KeyState, Outcome
 from models.timers import run_timers
 
@@ -148,8 +148,6 @@ def _on_check(ctx: Context, result: CheckResult) -> Decision:
         known = ctx.state.signals.get(fp)
         if known is None:
             return Decision(Outcome.ACCEPTED, fingerprint=fp)
-        if ctx.now > known.last_seen:  # a result that changes nothing still shows the check alive
-            known.received, known.last_seen = known.received + 1, ctx.now
-            ctx.touched.add(fp)
+        received_again(ctx, known, fp)  # a result that changes nothing still shows the check alive
         return Decision(Outcome.ACCEPTED, fingerprint=fp, incident_id=known.incident_id)
     return on_signal(ctx, signal)

@@ -47,3 +47,6 @@ KNOWN = {
     "workaround": WORKAROUND_VALUES,
     "severity": SOURCE_SEVERITY_ORDER,
 }
+#: ``KNOWN`` as sets: the common case, every stated value known, is one subset test each.
+KNOWN_SETS = {name: frozenset(values) for name, values in KNOWN.items()}
+FACT_LABEL_SET = frozenset(FACT_LABELS)

@@ -73,6 +73,7 @@ class Policy:
     open_after_signals: int
     open_after_within_ms: int
     dedup_fields: dict[str, tuple[str, ...]]
+    repeat_after_ms: int
     check_fail_after: int
     check_pass_after: int
     warn_counts_as_fail: bool
@@ -152,6 +153,7 @@ def _build(p: dict) -> Policy:
         open_after_signals=max(1, int(corr["open_after"]["signals"])),
         open_after_within_ms=parse_duration(corr["open_after"]["within"]),
         dedup_fields={k: tuple(v) for k, v in (p["dedup"].get("fields") or {}).items()},
+        repeat_after_ms=parse_duration(p["dedup"]["repeat_after"]),
         check_fail_after=max(1, int(p["checks"]["fail_after"])),
         check_pass_after=max(1, int(p["checks"]["pass_after"])),
         warn_counts_as_fail=bool(p["checks"]["warn_counts_as_fail"]),

@@ -28,6 +28,7 @@ from models.facts import (
     ALIASES,
     IMPACT_ORDER,
     KNOWN,
+    KNOWN_SETS,
     PERFORMANCE_ORDER,
     SCOPE_ORDER,
     SOURCE_SEVERITY_ORDER,
@@ -62,20 +63,45 @@ def _normal(fact: str, value: str) -> str:
 
 def member_facts(kind: str, labels: dict[str, str], annotations: dict[str, str], severity: str) -> dict[str, Any]:
     """The severity-relevant facts one signal states about itself, values as stated
-    (normalised: case, ``-``/space as ``_``, aliases), known or not."""
+    (normalised: case, ``-``/space as ``_``, aliases), known or not. Shared: copy to change."""
+    return stated_facts(kind, labels, annotations, severity)[0]
 
-    def read(name: str) -> str:
-        return _normal(name, labels.get(name) or annotations.get(name) or "")
 
-    impact, performance = read("impact"), read("performance")
+def stated_facts(
+    kind: str, labels: dict[str, str], annotations: dict[str, str], severity: str
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """``member_facts`` and the values among them no criterion knows (``unrecognised``),
+    remembered by what the signal stated: alerts state few distinct combinations."""
+    raw = (
+        kind,
+        severity,
+        labels.get("impact") or annotations.get("impact") or "",
+        labels.get("performance") or annotations.get("performance") or "",
+        labels.get("scope") or annotations.get("scope") or "",
+        labels.get("workaround") or annotations.get("workaround") or "",
+    )
+    found = _STATED.get(raw)
+    if found is None:
+        if len(_STATED) >= MEMO_SIZE:
+            _STATED.clear()
+        facts = _facts(*raw)
+        found = _STATED[raw] = (facts, unrecognised(facts))
+    return found
+
+
+_STATED: dict[tuple[str, ...], tuple[dict[str, Any], tuple[str, ...]]] = {}
+
+
+def _facts(kind: str, severity: str, impact: str, performance: str, scope: str, workaround: str) -> dict[str, Any]:
+    impact, performance = _normal("impact", impact), _normal("performance", performance)
     if impact == "degradation":  # before the procedure's performance grades: unspecified size
         impact, performance = "", performance or "moderate"
     return {
         "severity": _normal("severity", severity),
         "impact": impact,
         "performance": performance,
-        "scope": read("scope"),
-        "workaround": read("workaround"),
+        "scope": _normal("scope", scope),
+        "workaround": _normal("workaround", workaround),
         "check_outage": kind == SignalKind.CHECK and impact == "outage",
     }
 
@@ -86,6 +112,8 @@ def unrecognised(facts: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _highest(values: Iterable[str], order: tuple[str, ...]) -> str:
+    if not values:
+        return ""
     known = [v for v in values if v in order]
     return max(known, key=order.index, default="")
 
@@ -96,7 +124,15 @@ def _workaround(said: Iterable[str]) -> bool | None:
 
 
 def _unknown_values(incident: Incident) -> tuple[str, ...]:
-    tally = incident.tally
+    tally, known = incident.tally, KNOWN_SETS
+    if (
+        tally.impact.keys() <= known["impact"]
+        and tally.source_severity.keys() <= known["severity"]
+        and tally.scope.keys() <= known["scope"]
+        and tally.performance.keys() <= known["performance"]
+        and tally.workaround.keys() <= known["workaround"]
+    ):
+        return ()  # the common case: every value stated is known
     stated = {
         "impact": tally.impact,
         "performance": tally.performance,

@@ -23,12 +23,12 @@ from dataclasses import replace
 
 from models.context import Context
 from models.correlation import incident_id_for, root_cause
-from models.facts import FACT_LABELS
+from models.facts import FACT_LABEL_SET, FACT_LABELS
 from models.flapping import own, record_change
 from models.incident import Incident, IncidentStatus, Member
 from models.lifecycle import EventKind
 from models.membership import drop_member, end_member, put_member
-from models.severity import classify_memo, incident_facts, is_upgrade, member_facts, unrecognised
+from models.severity import classify_memo, incident_facts, is_upgrade, member_facts, stated_facts
 from models.signal import Signal, SignalKind, SignalStatus
 from models.sla import breaches_due
 from models.state import Decision, Outcome, SignalState
@@ -40,19 +40,13 @@ MAX_SEEN = 32
 
 def on_signal(ctx: Context, signal: Signal) -> Decision:
     decision = _apply(ctx, signal)
-    if decision.outcome in (Outcome.DUPLICATE, Outcome.STALE) or not _states_facts(signal):
+    if decision.outcome in (Outcome.DUPLICATE, Outcome.STALE):
         return decision
-    unknown = unrecognised(member_facts(str(signal.kind), signal.labels, signal.annotations, signal.severity))
+    unknown = stated_facts(signal.kind, signal.labels, signal.annotations, signal.severity)[1]
     if not unknown:
         return decision
     note = f"unrecognised severity facts: {', '.join(unknown)}"
     return replace(decision, reason=f"{decision.reason}; {note}" if decision.reason else note, unrecognised=unknown)
-
-
-def _states_facts(signal: Signal) -> bool:
-    """Whether the signal states any severity fact (most state none: skip the check)."""
-    labels, annotations = signal.labels, signal.annotations
-    return bool(signal.severity) or any(name in labels or name in annotations for name in FACT_LABELS)
 
 
 def _apply(ctx: Context, signal: Signal) -> Decision:
@@ -66,7 +60,7 @@ def _apply(ctx: Context, signal: Signal) -> Decision:
         _record(ctx, None, signal, content)
         return Decision(Outcome.IGNORED, "resolved signal was never seen firing", fingerprint=fp)
     if known is not None and content in known.seen:
-        _received_again(ctx, known, fp)
+        received_again(ctx, known, fp)
         return Decision(Outcome.DUPLICATE, fingerprint=fp, incident_id=known.incident_id)
     if known is not None and _is_stale(known, signal):
         return Decision(Outcome.STALE, "older than what is known", fingerprint=fp, incident_id=known.incident_id)
@@ -79,13 +73,15 @@ def _apply(ctx: Context, signal: Signal) -> Decision:
     return _on_resolved(ctx, signal, state, incident)
 
 
-def _received_again(ctx: Context, known: SignalState, fp: str) -> None:
+def received_again(ctx: Context, known: SignalState, fp: str) -> None:
     """A re-send: counted, and it keeps the signal fresh for the staleness watchdog.
 
-    Only a receipt later than the last one counts, so a batch applied again after a crash
-    (same arrival times) counts nothing twice; re-sends within one millisecond count once.
+    Only a receipt ``dedup.repeat_after`` past the last one counted counts, so a batch
+    applied again after a crash (same arrival times) counts nothing twice, and a flood of
+    re-deliveries (an Alertmanager HA pair, a retrying sender) costs one state write per
+    interval, not one per copy.
     """
-    if ctx.now > known.last_seen:
+    if ctx.now > known.last_seen and ctx.now - known.last_seen >= ctx.policy.repeat_after_ms:
         known.received += 1
         known.last_seen = ctx.now
         ctx.touched.add(fp)
@@ -260,6 +256,9 @@ def _open(ctx: Context, signal: Signal) -> Incident:
 def _stated(signal: Signal) -> str:
     """The severity facts ``signal`` states outside its labels, kept for a gated signal's
     membership later (its annotations are not stored)."""
+    own_severity = not signal.severity or signal.severity == signal.labels.get("severity")
+    if own_severity and not signal.annotations.keys() & FACT_LABEL_SET:
+        return ""  # the common case: every fact it states is in its labels
     parts = [f"{n}={signal.annotations[n]}" for n in FACT_LABELS if n in signal.annotations and n not in signal.labels]
     if signal.severity and signal.severity != signal.labels.get("severity", "").lower():
         parts.append(f"severity={signal.severity}")

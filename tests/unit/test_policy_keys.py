@@ -99,6 +99,14 @@ def generic_identity(p: Policy) -> bool:
     return first.fingerprint == second.fingerprint
 
 
+def repeats(p: Policy) -> int:
+    """An alert re-sent every five seconds for a minute: how many receipts count."""
+    run = Run(policy=p)
+    for second in range(0, 60, 5):
+        run.feed(alert("A"), now=T0 + second * 1000)
+    return run.state.signals[alert("A").fingerprint].received
+
+
 def downgrade(p: Policy) -> list[tuple]:
     body = b'{"service":"s","title":"t","dedup_key":"k","severity":"%s","starts_at":"2025-01-27T14:00:00Z"}'
     critical, warning = (
@@ -150,6 +158,7 @@ SCENARIOS: dict[str, tuple[str, str, Scenario]] = {
         lambda p: events(p, alert("A"), alert("B", starts=T0 + 3 * MIN)),
     ),
     "dedup.fields": ("", "dedup: {fields: {generic: [service, check]}}", generic_identity),
+    "dedup.repeat_after": ("", "dedup: {repeat_after: 1s}", repeats),
     "checks.fail_after": (
         "",
         "checks: {fail_after: 2}",

@@ -54,3 +54,14 @@ def test_signal_events_carry_the_repeat_count_and_last_seen() -> None:
     assert signal_resolved.details["received"] == "5"
     assert signal_resolved.details["last_seen"] == format_ms(T0 + 4 * MIN)
     assert run.decisions[1].outcome == "duplicate"
+
+
+def test_copies_within_repeat_after_count_once() -> None:
+    """An Alertmanager HA pair sends each notification twice, milliseconds apart."""
+    run = Run()
+    a = alert("A")
+    for minute in range(3):
+        run.feed(a, now=T0 + minute * MIN)
+        run.feed(a, now=T0 + minute * MIN + 40)  # the peer's copy
+    known = run.state.signals[a.fingerprint]
+    assert (known.received, known.last_seen) == (3, T0 + 2 * MIN)
