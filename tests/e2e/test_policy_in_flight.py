@@ -22,7 +22,8 @@ from tests.support.processes import readyz, spawn_worker
 from tests.support.stack import post, read_until
 
 pytestmark = pytest.mark.integration
-POLICY = "correlation:\n  quiet: 30s\nresolution:\n  stale_after:\n    alertmanager: 3s\n"
+# repeat_after 0: the re-send, a moment after the first copy, counts
+POLICY = "correlation:\n  quiet: 30s\ndedup:\n  repeat_after: 0s\nresolution:\n  stale_after:\n    alertmanager: 3s\n"
 
 
 def webhook(name: str, started_s_ago: int) -> bytes:
