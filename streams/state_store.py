@@ -14,7 +14,7 @@ sparse the key is laid out afresh.
 The head is the commit point. A worker can die between any two of a key's records, and
 its successor restores whatever prefix reached the changelog, so buckets are written
 copy-on-write: each save of a split key is a generation; its buckets go under new keys
-(``token\x1f<id>.<generation>``), listed first in the key's journal (``token\x1fw``), and
+(``token\\x1f<id>.<generation>``), listed first in the key's journal (``token\\x1fw``), and
 only then the head naming them, then the deletions of the keys it replaced (listed in the
 head as ``retired``). A restore therefore sees the state before or after a save, whole.
 Keys a dead worker left behind — written but never named by a head (the journal is ahead
