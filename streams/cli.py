@@ -264,6 +264,18 @@ def incidents(
 
 @main.command()
 @read_options
+@click.argument("incident_id")
+def show(url: str, token: str | None, as_json: bool, incident_id: str, **flags: object) -> None:
+    """One incident, whole: severity and why, roles, SLA, every signal, the timeline."""
+    from streams.reports import detail_text
+    from streams.reports import show as fetch
+
+    incident = fetch(settings_from(**flags), url, token, incident_id)
+    click.echo(orjson.dumps(incident, option=orjson.OPT_INDENT_2).decode() if as_json else detail_text(incident))
+
+
+@main.command()
+@read_options
 @click.option("--since", default="30d", show_default=True, help="Window: 24h, 7d, 30d …")
 @click.option("--service", default="", help="Only incidents touching this service.")
 @click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False), help="For SLA targets.")

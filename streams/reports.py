@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from models.policy import Policy
 from models.postmortem import render
 from sinks.clickhouse.client import embedded_dsn, open_client
+from sinks.clickhouse.incident_detail import incident_detail
 from sinks.clickhouse.queries import incident_events, incident_metrics, list_incidents
 from streams.client import get_json
 from streams.settings import Settings
@@ -63,6 +64,57 @@ def postmortem(settings: Settings, url: str, token: str | None, incident_id: str
         lambda c, db: {"markdown": render(incident_events(c, db, incident_id))},
     )
     return body["markdown"]
+
+
+def show(settings: Settings, url: str, token: str | None, incident_id: str) -> dict:
+    body = fetch(
+        f"/v1/incidents/{incident_id}",
+        {},
+        settings,
+        url,
+        token,
+        lambda c, db: incident_detail(c, db, incident_id) or {"error": f"no incident {incident_id}"},
+    )
+    if "error" in body:
+        raise SystemExit(body["error"])
+    return body
+
+
+def detail_text(incident: dict) -> str:
+    """``tocsin show``: the incident as an on-call engineer reads it."""
+    reason = incident["reasons"][0] if incident["reasons"] else {}
+    facts = ", ".join(f"{k}={v}" for k, v in reason.get("facts", {}).items())
+    sla = incident["sla"]
+    lines = [
+        f"{incident['incident_id']}  {incident['severity']}  {incident['status']}  {incident['title']}",
+        f"why {incident['severity']}: rule {reason.get('rule', '-')}" + (f" ({facts})" if facts else ""),
+        f"services: {', '.join(incident['services'])}"
+        + (f"  root cause: {incident['root_cause']}" if incident["root_cause"] else ""),
+        f"roles: {', '.join(f'{r}={a}' for r, a in incident['roles'].items()) or '-'}",
+        f"detected {incident['detected_at']}  acknowledged {incident['acknowledged_at'] or '-'}  "
+        f"resolved {incident['resolved_at'] or '-'}",
+        f"SLA response by {sla['response']['deadline'] or '-'} ({'met' if sla['response']['met'] else 'missed'}), "
+        f"resolution by {sla['resolution']['deadline'] or '-'} ({'met' if sla['resolution']['met'] else 'missed'})",
+        "",
+        f"signals ({incident['signal_count']}):",
+        table(
+            [
+                [s["source"], s["service"], s["status"], s["received"], s["first_at"], s["last_seen"], s["title"]]
+                for s in incident["signals"]
+            ],
+            ["source", "service", "status", "received", "first", "last seen", "title"],
+        ),
+        "",
+        "timeline:",
+        table(
+            [
+                [e["seq"], e["at"], e["kind"], e["actor"], " ".join(f"{k}={v}" for k, v in e["details"].items())]
+                for e in incident["timeline"]
+            ],
+            ["seq", "at", "kind", "actor", "details"],
+        ),
+    ]
+    return "\n".join(lines)
 
 
 def table(rows: list[list[object]], header: list[str]) -> str:

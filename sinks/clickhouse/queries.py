@@ -40,11 +40,13 @@ GROUP BY severity
 """
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | None) -> str | None:
+    """A ClickHouse DateTime64 as RFC 3339 with milliseconds (None stays None)."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z" if moment else None
 
 
-def _quote(value: str) -> str:
+def quote(value: str) -> str:
+    """A string as a ClickHouse SQL literal."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
@@ -52,12 +54,12 @@ def list_incidents(
     client: Client, database: str, *, open_only: bool = False, severity: str = "", limit: int = 100
 ) -> list[dict]:
     """Latest view of each incident, newest first."""
-    sql = INCIDENTS_SQL.format(db=database, open_only=int(open_only), severity=_quote(severity), limit=int(limit))
+    sql = INCIDENTS_SQL.format(db=database, open_only=int(open_only), severity=quote(severity), limit=int(limit))
     result = client.query(sql)
     rows = [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
     for row in rows:
         for name in ("detected_at", "acknowledged_at", "resolved_at", "closed_at"):
-            row[name] = _iso(row[name])
+            row[name] = iso(row[name])
     return rows
 
 
@@ -70,9 +72,9 @@ def incident_metrics(
     for severity, target in sorted(targets.items()):
         sql = METRICS_SQL.format(
             db=database,
-            severity=_quote(severity),
+            severity=quote(severity),
             since_ms=since_ms,
-            service=_quote(service),
+            service=quote(service),
             response_ms=target.response_ms,
             resolution_ms=target.resolution_ms,
         )
@@ -120,12 +122,12 @@ ORDER BY seq
 
 def incident_events(client: Client, database: str, incident_id: str) -> list[dict]:
     """An incident's lifecycle events, shaped as published on Kafka (docs/events.md)."""
-    result = client.query(EVENTS_SQL.format(db=database, incident=_quote(incident_id)))
+    result = client.query(EVENTS_SQL.format(db=database, incident=quote(incident_id)))
     events = []
     for row in result.result_rows:
         event = dict(zip(result.column_names, row, strict=True))
         for name in ("at", "detected_at", "acknowledged_at", "resolved_at", "closed_at"):
-            event[name] = _iso(event[name])
+            event[name] = iso(event[name])
         event["reasons"] = orjson.loads(event["reasons"])
         event["services"], event["fingerprints"] = list(event["services"]), list(event["fingerprints"])
         events.append(event)
@@ -150,7 +152,7 @@ def daily_metrics(
     client: Client, database: str, targets: dict[str, SlaTarget], days: int = 30, service: str = ""
 ) -> list[dict]:
     """Per day and severity, from the pre-aggregated ``incident_daily`` table."""
-    result = client.query(DAILY_SQL.format(db=database, days=int(days), service=_quote(service)))
+    result = client.query(DAILY_SQL.format(db=database, days=int(days), service=quote(service)))
     out = []
     for day, severity, count, acknowledged, resolved in result.result_rows:
         target = targets.get(severity)

@@ -1,5 +1,5 @@
-"""``GET /v1/incidents``, ``/v1/incident-metrics``, ``/v1/incidents/{id}/postmortem``: ClickHouse
-through the running instance.
+"""``GET /v1/incidents``, ``/v1/incidents/{id}``, ``/v1/incident-metrics``,
+``/v1/incidents/{id}/postmortem``: ClickHouse through the running instance.
 
 chDB allows one process per data directory, so the CLI and dashboards read through these
 endpoints while ``tocsin up`` holds the embedded ClickHouse.
@@ -13,6 +13,7 @@ from faust.web import Request, Response, View
 
 from models.policy import Policy
 from models.postmortem import render
+from sinks.clickhouse.incident_detail import incident_detail
 from sinks.clickhouse.queries import incident_events, incident_metrics, list_incidents
 from streams.web.auth import Access
 
@@ -61,6 +62,16 @@ def register(app: faust.App, client: Client, database: str, policy: Policy, acce
             except ValueError as exc:
                 return self.json({"error": str(exc)}, status=400)
             return self.json({"metrics": rows})
+
+    @app.page("/v1/incidents/{incident_id}")
+    class Incident(View):
+        async def get(self, request: Request, incident_id: str) -> Response:
+            if refused := access.refusal(self, request, "read"):
+                return refused
+            detail = await run(incident_detail, client, database, incident_id)
+            if detail is None:
+                return self.json({"error": f"no incident {incident_id}"}, status=404)
+            return self.json(detail)
 
     @app.page("/v1/incidents/{incident_id}/postmortem")
     class Postmortem(View):

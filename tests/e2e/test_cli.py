@@ -3,8 +3,8 @@
 One ``tocsin worker`` (every role, chDB) on the session's broker. An alert goes in with
 ``tocsin send``; the incident is then driven through its whole life with ``ack``,
 ``assign``, ``note``, ``severity``, ``resolve``, ``reopen`` and ``close``, each checked by
-what the command printed and by the lifecycle events on Kafka; ``incidents``, ``metrics``
-and ``postmortem`` read it back; ``policy --check`` refuses a file. The alert states an
+what the command printed and by the lifecycle events on Kafka; ``incidents``, ``show``,
+``metrics`` and ``postmortem`` read it back; ``policy --check`` refuses a file. The alert states an
 impact no criterion knows, which must show in the severity reasons, the signal log and
 ``/metrics``.
 """
@@ -123,6 +123,13 @@ def test_every_command_drives_a_running_instance(broker: EmbeddedBroker, tmp_pat
             "ClickHouse to show the incident closed",
         )
         assert closed[0]["severity"] == "P1"
+        shown = orjson.loads(tocsin("show", incident_id, "--url", url, "--json").stdout)
+        assert (shown["severity"], shown["status"], shown["roles"]) == ("P1", "closed", {"incident_commander": "bob"})
+        assert [e["kind"] for e in shown["timeline"]] == kinds and shown["signals"][0]["received"] == 1
+        text = tocsin("show", incident_id, "--url", url).stdout
+        assert "rule manual" in text and "note_added" in text and "rolled back the deploy" in text
+        unknown = tocsin("show", "no-such-incident", "--url", url, check=False)
+        assert unknown.returncode == 1 and "no incident no-such-incident" in unknown.stderr
         draft = tocsin("postmortem", incident_id, "--url", url).stdout
         assert "rolled back the deploy" in draft and incident_id in draft
         assert "P1" in tocsin("metrics", "--url", url, "--since", "1d").stdout
