@@ -54,13 +54,14 @@ chaos: $(STAMP)
 
 # Each prints one JSON line: the engine alone, the Kafka-direct path with raw aiokafka beside it,
 # the HTTP path side by side with the Debian Alertmanager in the same run, latency at a steady
-# 5k alerts/s seen by a plain consumer, and restart recovery.
+# 5k alerts/s seen by a plain consumer, restart recovery, and the metric queries at 1M incidents.
 bench: $(STAMP) deps-debian
 	$(BIN)/python -m tests.bench.bench_engine
 	$(BIN)/python -m tests.bench.bench_pipeline
 	$(BIN)/python -m tests.bench.bench_http
 	$(BIN)/python -m tests.bench.bench_latency
 	$(BIN)/python -m tests.bench.bench_restart
+	$(BIN)/python -m tests.bench.bench_analytics
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
