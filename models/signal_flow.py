@@ -39,9 +39,22 @@ MAX_SEEN = 32
 
 
 def on_signal(ctx: Context, signal: Signal) -> Decision:
-    decision = _apply(ctx, signal)
-    if decision.outcome in (Outcome.DUPLICATE, Outcome.STALE):
-        return decision
+    fp = signal.fingerprint
+    known = ctx.state.signals.get(fp)
+    if known is not None and signal.status is SignalStatus.RESOLVED and signal.starts_at == 0:
+        signal = replace(signal, starts_at=known.starts_at)  # PagerDuty-style resolve: no start given
+    content = signal.content_hash  # hashed once per input
+    if known is not None and content in known.seen:  # a re-send: the hot path, kept short
+        if ctx.now > known.last_seen:
+            received_again(ctx, known, fp)
+        return Decision(Outcome.DUPLICATE, fingerprint=fp, incident_id=known.incident_id)
+    if known is not None and _is_stale(known, signal):
+        return Decision(Outcome.STALE, "older than what is known", fingerprint=fp, incident_id=known.incident_id)
+    return _noting_unrecognised(signal, _apply(ctx, signal, known, content))
+
+
+def _noting_unrecognised(signal: Signal, decision: Decision) -> Decision:
+    """``decision``, naming the severity fact values ``signal`` stated that no criterion knows."""
     unknown = stated_facts(signal.kind, signal.labels, signal.annotations, signal.severity)[1]
     if not unknown:
         return decision
@@ -49,21 +62,12 @@ def on_signal(ctx: Context, signal: Signal) -> Decision:
     return replace(decision, reason=f"{decision.reason}; {note}" if decision.reason else note, unrecognised=unknown)
 
 
-def _apply(ctx: Context, signal: Signal) -> Decision:
+def _apply(ctx: Context, signal: Signal, known: SignalState | None, content: str) -> Decision:
     fp = signal.fingerprint
-    known = ctx.state.signals.get(fp)
-    if known is not None and signal.status is SignalStatus.RESOLVED and signal.starts_at == 0:
-        signal = replace(signal, starts_at=known.starts_at)  # PagerDuty-style resolve: no start given
-    content = signal.content_hash  # hashed once per input
     if known is None and signal.status is SignalStatus.RESOLVED:
         # Remember it: if its firing notice arrives late, it is recognised as stale.
         _record(ctx, None, signal, content)
         return Decision(Outcome.IGNORED, "resolved signal was never seen firing", fingerprint=fp)
-    if known is not None and content in known.seen:
-        received_again(ctx, known, fp)
-        return Decision(Outcome.DUPLICATE, fingerprint=fp, incident_id=known.incident_id)
-    if known is not None and _is_stale(known, signal):
-        return Decision(Outcome.STALE, "older than what is known", fingerprint=fp, incident_id=known.incident_id)
     state = _record(ctx, known, signal, content)
     incident = ctx.state.incidents.get(state.incident_id)
     if incident is not None and incident.status is IncidentStatus.CLOSED:

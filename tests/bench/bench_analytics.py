@@ -97,7 +97,7 @@ def main() -> None:
         insert_s = time.perf_counter() - started
         response_s, response = best_of(3, lambda: verbatim(client, RESPONSE_TIME_SQL))
         resolution_s, resolution = best_of(3, lambda: verbatim(client, RESOLUTION_TIME_SQL))
-        metrics_s, metrics = best_of(3, lambda: incident_metrics(client, DATABASE, load_policy().sla))
+        metrics_s, metrics = best_of(1, lambda: incident_metrics(client, DATABASE, load_policy().sla))
         want_response, want_resolution = expected_minutes()
         assert abs(response - want_response) < 0.01, (response, want_response)
         assert abs(resolution - want_resolution) < 0.01, (resolution, want_resolution)
