@@ -131,14 +131,13 @@ class Correlator:
             trace_id = trace or record_trace
             state = self.load(batch, token, event)
             touched = batch.touched[token]
-            where = signal_log.Where(token, key, event.message.partition, event.message.offset)
             for item in items:
                 emitted, decision = step_in_place(state, item, now, self.policy, key=key, touched=touched)
                 if emitted:
                     batch.events += emitted
                     if trace_id:
                         batch.traces.update((e.event_id, trace_id) for e in emitted)
-                batch.log.append(signal_log.record(item, decision, now, index, where))
+                batch.log.append(signal_log.record(item, decision, now, index))
                 index += 1
                 if isinstance(item, Command):
                     batch.commands.append((item.command_id, CommandOutcome(decision, emitted)))
