@@ -32,8 +32,9 @@ dedup:
   # Alertmanager, Grafana and checks have their own identity: fields for them are refused.
   fields: {}                # e.g. {generic: [service, check, region], report: [service, reporter]}
   # A re-send counts as a repeat (and refreshes the signal's last-seen time) this long after
-  # the last one counted: copies from an Alertmanager HA pair or a retrying sender count once.
-  repeat_after: 10s
+  # the last one counted: copies from an Alertmanager HA pair, retries and senders that
+  # re-send every few seconds count once a minute (each count is a state write).
+  repeat_after: 1m
 
 checks:
   fail_after: 3             # consecutive failures of a probe before the check fires

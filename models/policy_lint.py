@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from models.durations import parse_duration
 from models.facts import RULE_FACTS
 
 Path = tuple[str | int, ...]
@@ -50,8 +51,21 @@ def unknown_keys(base: Any, override: Any, path: Path = ()) -> Iterator[tuple[Pa
 
 def lint(policy: dict) -> list[tuple[Path, str]]:
     """Settings of the merged ``policy`` that would have no effect."""
-    found = [*_rules(policy["severity"]["rules"]), *_sources(policy), *_minimums(policy)]
-    return found
+    return [*_rules(policy["severity"]["rules"]), *_sources(policy), *_minimums(policy), *_staleness(policy)]
+
+
+def _staleness(policy: dict) -> Iterator[tuple[Path, str]]:
+    """A signal re-sent without pause refreshes its last-seen time once per ``repeat_after``:
+    a shorter ``stale_after`` would resolve it between two refreshes."""
+    repeat = parse_duration(policy["dedup"]["repeat_after"])
+    for source, after in (policy["resolution"].get("stale_after") or {}).items():
+        timeout = parse_duration(after)
+        if timeout and timeout <= repeat:
+            yield (
+                ("resolution", "stale_after", source),
+                f"{after} is not longer than dedup.repeat_after ({policy['dedup']['repeat_after']}): "
+                "a signal still being sent would go stale between two refreshes",
+            )
 
 
 def _rules(rules: list) -> Iterator[tuple[Path, str]]:

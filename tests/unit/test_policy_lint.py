@@ -17,6 +17,10 @@ from models.policy import PolicyError, load_policy
         ("correlation:\n  group_by:\n    nagios: [host]\n", "line 3: correlation.group_by.nagios: unknown source"),
         ("resolution:\n  stale_after:\n    nagios: 1h\n", "line 3: resolution.stale_after.nagios: unknown key"),
         ("flapping:\n  changes: 1\n", "line 2: flapping.changes: 1 acts as 2"),
+        (
+            "resolution:\n  stale_after:\n    generic: 30s\n",
+            "line 3: resolution.stale_after.generic: 30s is not longer than dedup.repeat_after (1m)",
+        ),
         ("correlation:\n  open_after:\n    signals: 0\n", "line 3: correlation.open_after.signals: 0 acts as 1"),
         (
             "severity:\n  rules:\n    - id: r\n      severity: P1\n      any:\n        - {impact: outtage}\n",
