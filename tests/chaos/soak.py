@@ -6,9 +6,11 @@ one of 1,200 probe services; the bodies repeat every minute), the steady load of
 Alertmanager re-sending its groups. RSS is sampled
 every 10 s; its growth rate is the least-squares slope after the first five minutes.
 
-Prints one JSON line: inputs, lost (accepted alerts without a ``signals`` row), RSS at
-start and end, growth in MB/min, stall re-reads and re-fetches, and the rate sent.
-Expected: growth < 1 MB/min, no stall re-read.
+Prints one JSON line: inputs, lost (accepted alerts without a ``signals`` row),
+duplicated (event ids published with different contents, or stored twice in ClickHouse)
+and out_of_order (per incident, by ``seq``, on ``tocsin.incidents``), RSS at start and
+end, growth in MB/min, stall re-reads and re-fetches, and the rate sent.
+Expected: nothing lost, duplicated or out of order, growth < 1 MB/min, no stall re-read.
 """
 
 import asyncio
@@ -21,13 +23,19 @@ import tempfile
 import time
 from pathlib import Path
 
+from aiokafka import TopicPartition
+
 from models.timestamps import format_ms
+from streams.end_offsets import EndOffsets
 from streams.metrics import by_label
+from streams.settings import Settings
 from streams.stall_guard import STALLS
+from streams.topics import TopicNames
 from streams.transport import REFETCHES
 from tests.bench.bench_latency import bodies, pool_of, run_sender, warm_up
+from tests.chaos.verdict import out_of_order, verdict
 from tests.support.outage import rss_mb
-from tests.support.stack import embedded_services, running_tocsin
+from tests.support.stack import embedded_services, read_until, running_tocsin
 
 MINUTES = float(os.environ.get("TOCSIN_SOAK_MINUTES", "30"))
 RATE = 2_000
@@ -52,6 +60,15 @@ def slope(samples: list[tuple[float, float]]) -> float:
     return statistics.linear_regression([m for m, _ in late], [r for _, r in late]).slope
 
 
+async def lifecycle_topic(settings: Settings) -> list[bytes]:
+    """Every record value on ``tocsin.incidents``, in partition order."""
+    topic = TopicNames(settings.topic_prefix).incidents
+    async with EndOffsets(settings.bootstrap_servers) as ends:
+        total = sum((await ends.of([TopicPartition(topic, p) for p in range(settings.partitions)])).values())
+    records = await read_until(settings.bootstrap_servers, topic, lambda got: len(got) >= total, 300)
+    return [record.value for record in records]
+
+
 async def main() -> int:
     data = Path(tempfile.mkdtemp(prefix="tocsin-chaos-soak-"))
     starts = format_ms(int(time.time() * 1000) - 60_000)
@@ -74,6 +91,10 @@ async def main() -> int:
                 await asyncio.sleep(1)
             stop.set()
             await sampler
+            published = await lifecycle_topic(settings)
+            stored_twice = client.query(
+                "SELECT count() - uniqExact(event_id) FROM tocsin.incident_events FINAL"
+            ).result_rows[0][0]
     growth = slope(samples)
     stalls = sum(by_label(STALLS).values())
     result = {
@@ -81,6 +102,9 @@ async def main() -> int:
         "minutes": MINUTES,
         "inputs": inputs,
         "lost": inputs - rows,
+        "duplicated": verdict(published, {})["duplicated"] + stored_twice,
+        "out_of_order": out_of_order(published),
+        "lifecycle_events": len(published),
         "rss_start_mb": round(samples[0][1], 1),
         "rss_end_mb": round(samples[-1][1], 1),
         "rss_growth_mb_per_min": round(growth, 3),
@@ -90,7 +114,8 @@ async def main() -> int:
         "late_starts": sent["late_starts"],
     }
     print(json.dumps(result), flush=True)
-    return 0 if growth < 1 and not stalls and not result["lost"] else 1
+    clean = not (result["lost"] or result["duplicated"] or result["out_of_order"])
+    return 0 if growth < 1 and not stalls and clean else 1
 
 
 if __name__ == "__main__":
