@@ -45,15 +45,21 @@ def test_a_big_incident_is_stored_in_small_records_and_restored_in_order() -> No
     assert sum(1 for k in table if not is_head(k)) >= 16
 
 
+def split_key(table: dict, split_at: int, per_bucket: int, count: int) -> tuple[StateStore, KeyState, list]:
+    """Key ``k`` with ``count`` firing alerts, saved (split into buckets) in ``table``."""
+    store = StateStore(table, split_at=split_at, per_bucket=per_bucket)
+    state, touched = store.load("k"), set()
+    signals = [alert(f"A{i}", starts=T0) for i in range(count)]
+    for signal in signals:
+        step_in_place(state, signal, T0, POLICY, key="api", touched=touched)
+    store.save("k", state, touched)
+    return store, state, signals
+
+
 def test_an_exact_duplicate_writes_nothing_and_one_change_writes_its_bucket() -> None:
     table: dict = {}
-    store = StateStore(table, split_at=64, per_bucket=32)
-    state, touched = store.load("k"), set()
-    signals = [alert(f"A{i}", starts=T0) for i in range(500)]
-    for s in signals:
-        step_in_place(state, s, T0, POLICY, key="api", touched=touched)
-    store.save("k", state, touched)
-    touched = set()
+    store, state, signals = split_key(table, 64, 32, 500)
+    touched: set[str] = set()
     step_in_place(state, signals[7], T0, POLICY, key="api", touched=touched)
     assert store.save("k", state, touched) == 0
     step_in_place(state, signals[7], T0 + MIN, POLICY, key="api", touched=touched)  # re-sent: repeat count
@@ -232,12 +238,7 @@ def test_a_worker_killed_between_any_two_records_leaves_a_state_its_successor_co
 def test_a_state_stored_by_the_in_place_layout_is_restored_and_moved_to_copies() -> None:
     """Heads written before buckets were copy-on-write name bare ids (``token\\x1f<id>``)."""
     table: dict = {}
-    store = StateStore(table, split_at=8, per_bucket=4)
-    state, touched = store.load("k"), set()
-    signals = [alert(f"A{i}", starts=T0) for i in range(40)]
-    for s in signals:
-        step_in_place(state, s, T0, POLICY, key="api", touched=touched)
-    store.save("k", state, touched)
+    _, state, signals = split_key(table, 8, 4, 40)
     head = orjson.loads(table.pop("k"))
     legacy = {f"k\x1f{i}": table.pop(f"k\x1f{i}.{g}") for i, g in head.pop("buckets").items()}
     del head["generation"], table["k\x1fw"]
