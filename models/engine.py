@@ -27,7 +27,7 @@ from models.report import UserReport
 from models.signal import Signal, SignalAck, SignalKind, SignalStatus
 from models.signal_flow import on_signal, received_again
 from models.state import Decision, KeyState, Outcome
-from models.timers import run_timers
+from models.timers import catch_up, note_new_timers
 
 #: Sources whose correlation key comes from labels (``correlation.key_labels``).
 LABELLED_SOURCES = frozenset({"alertmanager", "grafana"})
@@ -99,13 +99,18 @@ def step_in_place(
 ) -> tuple[list[LifecycleEvent], Decision]:
     """``step`` for a caller that owns ``state`` (a fresh copy) and lets it change.
 
-    ``touched`` collects the fingerprints whose signal or membership changed.
+    ``touched`` collects the fingerprints whose signal or membership changed. Timers due by
+    ``now`` run before the input (``models.timers.catch_up``).
     """
-    ctx = Context(state=state, policy=policy, now=now, touched=set() if touched is None else touched)
+    ctx = Context(state=state, policy=policy, now=now)
     if not state.key:
         state.key = key or (correlation_key(item, policy) if not isinstance(item, Command) else "")
         ctx.touch_head()
+    catch_up(ctx)  # timers due by now run first, whenever the last tick came
     decision = _dispatch(ctx, item)
+    note_new_timers(ctx, ctx.touched, ctx.events, checks=isinstance(item, CheckResult))
+    if touched is not None:
+        touched |= ctx.touched
     return ctx.events, decision
 
 
@@ -118,7 +123,7 @@ def tick(state: KeyState, now: int, policy: Policy) -> Step:
 def tick_in_place(state: KeyState, now: int, policy: Policy, touched: set[str] | None = None) -> list[LifecycleEvent]:
     """``tick`` for a caller that owns ``state``; ``touched`` as for ``step_in_place``."""
     ctx = Context(state=state, policy=policy, now=now, touched=set() if touched is None else touched)
-    run_timers(ctx)
+    catch_up(ctx)
     return ctx.events
 
 

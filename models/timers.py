@@ -12,13 +12,13 @@
 from models.context import Context
 from models.flapping import quiet_since
 from models.incident import Incident, IncidentStatus
-from models.lifecycle import EventKind
+from models.lifecycle import EventKind, LifecycleEvent
 from models.membership import end_member
 from models.policy import Policy
 from models.signal import SignalStatus
 from models.signal_flow import emit_breaches, maybe_auto_resolve, reclassify
-from models.sla import deadlines, postmortems_due
-from models.state import KeyState
+from models.sla import RESOLUTION, RESPONSE, deadlines, postmortems_due
+from models.state import KeyState, SignalState
 
 
 def run_timers(ctx: Context) -> None:
@@ -99,34 +99,120 @@ def _forget(ctx: Context) -> None:
             ctx.touch_head()
 
 
-def next_due(state: KeyState, policy: Policy) -> int:
-    """The earliest time ``tick`` could change this state (0: nothing scheduled).
+#: ``KeyState.due`` when nothing is scheduled.
+NOTHING_DUE = 1 << 62
 
-    Conservative: ticking at a returned time may change nothing, but no timer fires later
-    than it should as long as the caller ticks at (or after) this time.
+
+def catch_up(ctx: Context) -> None:
+    """Run the timers due by ``ctx.now`` (if any), then note when the next one is due.
+
+    The engine calls this before every input and on every tick, so a timer always runs
+    before an input that arrived after it was due, however late the tick: the outcome
+    depends on the inputs and their times only, which is what makes a replay (``tocsin
+    backtest``) reproduce what happened. ``KeyState.due`` makes the check O(1): it is never
+    later than the real next due time (``note_new_timers`` lowers it after each input).
     """
-    times = [t for incident in state.incidents.values() for t in _incident_times(state, incident, policy)]
+    state = ctx.state
+    if state.due and state.due > ctx.now:
+        return
+    due = next_due(state, ctx.policy)
+    if due and due <= ctx.now:
+        run_timers(ctx)
+        due = next_due(state, ctx.policy)
+    _set_due(ctx, due or NOTHING_DUE)
+
+
+def note_new_timers(ctx: Context, fingerprints: set[str], events: list[LifecycleEvent], checks: bool = False) -> None:
+    """Lower ``KeyState.due`` to any timer an input may have started, in O(what it touched):
+    its signals', its incidents' (a reopened incident's members all again), and with
+    ``checks`` the checks'."""
+    state, policy = ctx.state, ctx.policy
+    if not state.due:
+        return  # unknown: the next catch_up computes it
+    times, incident_ids = [], {e.incident_id for e in events}
+    for fp in fingerprints:
+        if known := state.signals.get(fp):
+            times += _signal_times(known, policy)
+            incident_ids.add(known.incident_id)
+    for incident_id in incident_ids:
+        if incident := state.incidents.get(incident_id):
+            times += _own_times(incident, policy)
+    for incident_id in {e.incident_id for e in events if e.kind is EventKind.REOPENED}:
+        incident = state.incidents[incident_id]
+        for fp, member in incident.members.items():
+            if known := state.signals.get(fp):
+                times += _member_times(known, policy, member.firing)
+    if checks:
+        times += _check_times(state, policy)
+    earliest = min((t for t in times if t > 0), default=0)
+    if earliest and earliest < state.due:
+        _set_due(ctx, earliest)
+
+
+def scheduled(state: KeyState, policy: Policy) -> int:
+    """When to tick this key (0: never): ``KeyState.due`` when known, O(1)."""
+    due = state.due or next_due(state, policy)
+    return 0 if due >= NOTHING_DUE else due
+
+
+def _set_due(ctx: Context, due: int) -> None:
+    if ctx.state.due != due:
+        ctx.state.due = due
+        ctx.touch_head()
+
+
+def next_due(state: KeyState, policy: Policy) -> int:
+    """The earliest time ``tick`` will change this state (0: nothing scheduled).
+
+    Exact: each time listed is one at which a timer fires (stale, ended, flapping stopped,
+    SLA breached, post-mortem due, forgotten), so ticking at it always changes something.
+    """
+    times = []
+    for incident in state.incidents.values():
+        times += _own_times(incident, policy)
+        if incident.status.is_open:
+            for fp, member in incident.members.items():
+                if known := state.signals.get(fp):
+                    times += _member_times(known, policy, member.firing)
     live = {fp for incident in state.incidents.values() for fp in incident.members}
-    times += [s.last_seen + policy.retention_ms for fp, s in state.signals.items() if fp not in live]
+    idle = (s for fp, s in state.signals.items() if fp not in live and fp not in state.pending)
+    times += [s.last_seen + policy.retention_ms for s in idle]
+    times += _check_times(state, policy)
     return min((t for t in times if t > 0), default=0)
 
 
-def _incident_times(state: KeyState, incident: Incident, policy: Policy) -> list[int]:
+def _own_times(incident: Incident, policy: Policy) -> list[int]:
+    """An incident's own timers: SLA deadlines not yet met or breached; once done, its
+    post-mortem reminders and when it is forgotten."""
     if incident.status.is_open:
-        times = [deadline for kind, deadline in deadlines(incident, policy).items() if kind not in incident.breaches]
-        for fp in incident.firing_members():
-            known = state.signals.get(fp)
-            if known is None:
-                continue
-            times.append(known.ends_at)
-            if timeout := policy.stale_after_ms.get(known.source, 0):
-                times.append(known.last_seen + timeout)
-        times += [
-            s.flap.last_change + policy.flap_quiet_ms
-            for fp in incident.members
-            if (s := state.signals.get(fp)) and s.flap.flapping
-        ]
-        return times
+        met = {RESPONSE: incident.acknowledged_at or incident.resolved_at, RESOLUTION: incident.resolved_at}
+        return [t for kind, t in deadlines(incident, policy).items() if kind not in incident.breaches and not met[kind]]
     done = max(incident.resolved_at, incident.closed_at)
-    stages = (policy.postmortem_initial_ms, policy.postmortem_detailed_ms)
-    return [done + policy.retention_ms, *(incident.resolved_at + offset for offset in stages)]
+    reminders = [t for _, t in postmortems_due(incident, policy, NOTHING_DUE)]
+    return [done + policy.retention_ms, *reminders]
+
+
+def _member_times(known: SignalState, policy: Policy, firing: bool = True) -> list[int]:
+    """A member signal's timers: its declared end and staleness while firing, the end of
+    its flapping."""
+    times = []
+    if firing and known.status == SignalStatus.FIRING:
+        times.append(known.ends_at)
+        if timeout := policy.stale_after_ms.get(known.source, 0):
+            times.append(known.last_seen + timeout)
+    if known.flap.flapping and known.flap.changes:
+        times.append(known.flap.last_change + policy.flap_quiet_ms)
+    return times
+
+
+def _signal_times(known: SignalState, policy: Policy) -> list[int]:
+    """Every timer a signal could have, member or not (a lower bound is all ``due`` needs)."""
+    return [*_member_times(known, policy), known.last_seen + policy.retention_ms]
+
+
+def _check_times(state: KeyState, policy: Policy) -> list[int]:
+    return [
+        max((r[0] for p in check.probes.values() for r in p.results), default=0) + policy.retention_ms
+        for check in state.checks.values()
+        if not check.firing
+    ]

@@ -39,7 +39,7 @@ from models.lifecycle import EventKind, LifecycleEvent
 from models.policy import Policy
 from models.service_status import changed_statuses, service_statuses
 from models.state import Decision, KeyState, Outcome
-from models.timers import next_due
+from models.timers import scheduled
 from models.timestamps import format_ms
 from sinks.clickhouse.writer import event_row
 from streams import metrics, signal_log, tracing
@@ -159,7 +159,7 @@ class Correlator:
     def _scan(self, partition: int) -> None:
         for token in self.store.tokens():
             if partition_of(token, self.partitions) == partition:
-                self.timers.schedule(partition, token, next_due(self.store.load(token), self.policy))
+                self.timers.schedule(partition, token, scheduled(self.store.load(token), self.policy))
         self.scanned.add(partition)
 
     def commit_states(self, batch: Batch, owned: set[int]) -> int:
@@ -181,7 +181,7 @@ class Correlator:
             with as_event(carrier):  # the changelog partition follows it
                 writes += self.store.save(token, state, batch.touched[token])
             if batch.touched[token] or (partition, token) not in self.timers:  # unchanged state, unchanged timers
-                self.timers.schedule(partition, token, next_due(state, self.policy))
+                self.timers.schedule(partition, token, scheduled(state, self.policy))
         metrics.STATE_WRITES.inc(writes)
         return writes
 
