@@ -99,14 +99,13 @@ def step_in_place(
 ) -> tuple[list[LifecycleEvent], Decision]:
     """``step`` for a caller that owns ``state`` (a fresh copy) and lets it change.
 
-    ``touched`` collects the fingerprints whose signal or membership changed. Timers due by
-    ``now`` run before the input (``models.timers.catch_up``).
+    ``touched`` collects the fingerprints whose signal or membership changed; ``KeyState.due``
+    is lowered to any timer the input started.
     """
     ctx = Context(state=state, policy=policy, now=now)
     if not state.key:
         state.key = key or (correlation_key(item, policy) if not isinstance(item, Command) else "")
         ctx.touch_head()
-    catch_up(ctx)  # timers due by now run first, whenever the last tick came
     decision = _dispatch(ctx, item)
     note_new_timers(ctx, ctx.touched, ctx.events, checks=isinstance(item, CheckResult))
     if touched is not None:

@@ -106,11 +106,9 @@ NOTHING_DUE = 1 << 62
 def catch_up(ctx: Context) -> None:
     """Run the timers due by ``ctx.now`` (if any), then note when the next one is due.
 
-    The engine calls this before every input and on every tick, so a timer always runs
-    before an input that arrived after it was due, however late the tick: the outcome
-    depends on the inputs and their times only, which is what makes a replay (``tocsin
-    backtest``) reproduce what happened. ``KeyState.due`` makes the check O(1): it is never
-    later than the real next due time (``note_new_timers`` lowers it after each input).
+    ``KeyState.due`` makes the check O(1) and lets the stream layer schedule the key's next
+    tick without walking its state: it is never later than the real next due time
+    (``note_new_timers`` lowers it after each input).
     """
     state = ctx.state
     if state.due and state.due > ctx.now:

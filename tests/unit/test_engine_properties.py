@@ -87,22 +87,17 @@ def test_same_inputs_give_byte_identical_events(items: list) -> None:
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(activations(), st.data())
 def test_reapplying_any_input_is_a_no_op(items: list, data: st.DataObject) -> None:
-    """Apart from the timers due by its time (they run first, as a tick would run them)."""
-    from models.engine import tick
-
     first = run(items)
     replayable = [i for i in items if not isinstance(i, tuple)]
     if not replayable:
         return
     again = data.draw(st.sampled_from(replayable))
-    for now, compare in ((_event_time(again), dict), (_event_time(again) + 7 * MIN, without_repeats)):
-        timed, timer_events, _ = tick(first.state, now, POLICY)
-        state, events, _ = step(first.state, again, now, POLICY)  # the same delivery again; then a re-send
-        assert events[: len(timer_events)] == timer_events
-        if now > _event_time(again) and timer_events:
-            continue  # it may have gone stale meanwhile: the re-send is news
-        assert events == timer_events
-        assert compare(state.to_dict()) == compare(timed.to_dict())
+    state, events, _ = step(first.state, again, _event_time(again), POLICY)  # the same delivery again
+    assert events == []
+    assert state.to_dict() == first.state.to_dict()
+    state, events, _ = step(first.state, again, _event_time(again) + 7 * MIN, POLICY)  # a re-send, later
+    assert events == []
+    assert without_repeats(state.to_dict()) == without_repeats(first.state.to_dict())
 
 
 def without_repeats(state: dict) -> dict:
@@ -171,21 +166,6 @@ def test_no_timer_fires_before_next_due(items: list, minutes_later: int) -> None
         assert due and probe >= due, "a timer fired before next_due said it could"
 
 
-def run_with_ticks(items: list, tick_at: list[int]) -> Outcome:
-    """``run``, with a tick at each of ``tick_at`` that falls before an input's time."""
-    from models.engine import tick
-
-    state, events, pending = KeyState(), [], sorted(tick_at)
-    for item in items:
-        if not isinstance(item, tuple):
-            while pending and pending[0] <= _event_time(item):
-                state, emitted, _ = tick(state, pending.pop(0), POLICY)
-                events += emitted
-        outcome = run_from(state, [item])
-        state, events = outcome.state, events + outcome.events
-    return Outcome(state, events)
-
-
 def run_from(state: KeyState, items: list) -> Outcome:
     events = []
     for item in items:
@@ -197,22 +177,6 @@ def run_from(state: KeyState, items: list) -> Outcome:
         state, emitted, _ = step(state, item, _event_time(item), POLICY)
         events += emitted
     return Outcome(state, events)
-
-
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-@given(activations(), st.lists(st.integers(0, 3 * 24 * 60), max_size=12))
-def test_when_ticks_arrive_does_not_change_the_events(items: list, minutes: list[int]) -> None:
-    """Timers due by an input's time run before it, ticked or not: a replay that ticks
-    differently (``tocsin backtest``) publishes the same events, ids included."""
-    from models.engine import tick
-
-    end = T0 + 4 * 24 * 60 * MIN
-    ticked = run_with_ticks(items, [T0 + m * MIN for m in minutes])
-    plain = run_from(KeyState(), items)
-    ticked_end, plain_end = tick(ticked.state, end, POLICY), tick(plain.state, end, POLICY)
-    assert [e.to_dict() for e in ticked.events + ticked_end.events] == [
-        e.to_dict() for e in plain.events + plain_end.events
-    ]
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
