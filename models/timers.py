@@ -125,8 +125,9 @@ def note_new_timers(ctx: Context, fingerprints: set[str], events: list[Lifecycle
     its signals', its incidents' (a reopened incident's members all again), and with
     ``checks`` the checks'."""
     state, policy = ctx.state, ctx.policy
-    if not state.due:
-        return  # unknown: the next catch_up computes it
+    if not state.due:  # a new key, or one stored before ``due`` existed: walk it once
+        _set_due(ctx, next_due(state, policy) or NOTHING_DUE)
+        return
     times, incident_ids = [], {e.incident_id for e in events}
     for fp in fingerprints:
         if known := state.signals.get(fp):

@@ -301,6 +301,46 @@ def postmortem(url: str, token: str | None, as_json: bool, incident_id: str, **f
 
 
 @main.command()
+@click.option(
+    "--policy", "candidate_file", type=click.Path(exists=True, dir_okay=False), help="The candidate policy YAML."
+)
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The policy to compare against [the one in force: TOCSIN_POLICY, else the default].",
+)
+@click.option("--since", default="7d", show_default=True, help="Window of stored inputs: 24h, 7d, 30d …")
+@click.option("--service", default="", help="Only the keys that saw this service.")
+@click.option("--first", default=10, show_default=True, help="How many differing incidents to describe.")
+@click.option("--clickhouse", help="ClickHouse DSN [TOCSIN_CLICKHOUSE or the embedded one under --data-dir].")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Embedded ClickHouse's directory (tocsin stopped).")
+@click.option("--database", help="ClickHouse database [tocsin].")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+def backtest(
+    candidate_file: str | None, baseline_file: str | None, since: str, service: str, first: int, as_json: bool, **flags
+) -> None:
+    """Replay stored inputs under the policy in force and a candidate: what would change."""
+    from models.policy import PolicyError, load_policy
+    from sinks.clickhouse.client import embedded_dsn, open_client
+    from streams.backtest import backtest as run
+    from streams.backtest import backtest_text
+
+    settings = settings_from(**flags)
+    try:
+        baseline = load_policy(Path(baseline_file).read_text()) if baseline_file else settings.policy
+        candidate = load_policy(Path(candidate_file).read_text()) if candidate_file else None
+    except PolicyError as exc:
+        raise click.ClickException(str(exc)) from None
+    client = open_client(settings.clickhouse or embedded_dsn(settings.data_dir))
+    try:
+        report = run(client, settings.database, baseline, candidate, since, service, first)
+    finally:
+        client.close()
+    click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() if as_json else backtest_text(report))
+
+
+@main.command()
 @click.option("--check", "check_file", type=click.Path(exists=True, dir_okay=False), help="Validate this file.")
 def policy(check_file: str | None) -> None:
     """Print the default incident policy, or validate a policy file."""

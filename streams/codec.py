@@ -164,6 +164,15 @@ _MESSAGE = msgspec.json.Decoder(_Message)
 _DECODERS = {tag: msgspec.json.Decoder(cls) for tag, cls in _TYPES.items()}
 
 
+_ITEM = msgspec.json.Decoder(tuple[str, msgspec.Raw])
+
+
+def decode_item(raw: bytes | str) -> Input:
+    """The input ``encode_item`` wrote (the signal log's ``payload``)."""
+    tag, fields = _ITEM.decode(raw)
+    return _DECODERS[tag].decode(fields)
+
+
 def _inputs(items: list[tuple[str, msgspec.Raw]]) -> list[Input]:
     return [_DECODERS[tag].decode(raw) for tag, raw in items]
 

@@ -8,9 +8,14 @@ title, fingerprint), its outcome, its arrival and its place in the record that c
 a replay of the same record collapses, two equal alerts in one request count twice, and an
 alert that Alertmanager re-sends every repeat interval counts once per delivery — that is
 the noise the ``signals`` table is there to show.
+
+Each row also keeps the input whole (``payload``, as the engine read it), its key and its
+place in ``tocsin.signals`` (partition, offset, position), so the history can be run
+through the engine again.
 """
 
 import hashlib
+from typing import NamedTuple
 
 from models.check import CheckResult
 from models.command import Command
@@ -19,6 +24,16 @@ from models.report import UserReport
 from models.signal import Signal, SignalAck
 from models.state import Decision
 from models.timestamps import format_ms
+from streams.codec import encode_item
+
+
+class Where(NamedTuple):
+    """Where the engine read an input: its key and its ``tocsin.signals`` record."""
+
+    token: str
+    key: str
+    partition: int
+    offset: int
 
 
 def _describe(item: Input) -> tuple[str, str, int, str, str, str]:
@@ -36,8 +51,9 @@ def _describe(item: Input) -> tuple[str, str, int, str, str, str]:
     raise TypeError(type(item).__name__)
 
 
-def record(item: Input, decision: Decision, received_at: int, index: int = 0) -> dict:
-    """The row of ``item``, the ``index``-th input of a record received at ``received_at``."""
+def record(item: Input, decision: Decision, received_at: int, index: int = 0, where: Where | None = None) -> dict:
+    """The row of ``item``, the ``index``-th input of a record received at ``received_at``;
+    ``where`` the engine read it (kept with the input, whole, for a replay)."""
     kind, source, at, service, status, title = _describe(item)
     outcome = str(decision.outcome)
     fields = (kind, source, str(at), service, status, title, decision.fingerprint, outcome, decision.reason)
@@ -55,4 +71,31 @@ def record(item: Input, decision: Decision, received_at: int, index: int = 0) ->
         "reason": decision.reason,
         "incident_id": decision.incident_id,
         "title": title[:1024],
+        "payload": encode_item(item).decode(),
+        **(where._asdict() if where else {}),
+        "position": index,
+    }
+
+
+#: ``input`` of the rows that keep where a tick changed a key: a replay ticks there too.
+TICK = "tick"
+
+
+def tick_record(now: int, where: Where, events: int) -> dict:
+    """The row of a tick that changed ``where.token``'s state (``events``: how many it emitted).
+
+    Timers run when a tick arrives, so a replay must tick where the live engine did to
+    publish the same events; ticks that changed nothing need no row.
+    """
+    material = "\x1f".join((TICK, where.token, str(now), str(where.partition), str(where.offset))).encode()
+    return {
+        "signal_id": hashlib.sha256(material).hexdigest()[:32],
+        "at": format_ms(now),
+        "received_at": format_ms(now),
+        "input": TICK,
+        "outcome": "accepted",
+        "reason": f"{events} events",
+        "payload": "",
+        **where._asdict(),
+        "position": 0,
     }

@@ -3,8 +3,8 @@
 What ``GET /v1/incidents/{id}`` and ``tocsin show`` answer. Everything comes from what
 ClickHouse already holds: the ``incidents`` view (status, severity, roles, SLA deadlines
 and whether each was met), the lifecycle events (the timeline, and the severity reasons
-of the latest one) and the signal log (each signal's source, first and last receipt,
-repeat count and latest status).
+of the latest one) and the signal log (each signal's source, labels, first and last
+receipt, repeat count and latest status).
 """
 
 import orjson
@@ -22,10 +22,12 @@ WHERE incident_id = {incident}
 
 SIGNALS_SQL = """
 SELECT s_fingerprint, any(s_source), argMax(s_title, s_received), argMax(s_service, s_received), min(s_at),
-       max(s_received), count(), argMax(s_status, s_received), argMax(s_outcome, s_received)
+       max(s_received), count(), argMax(s_status, s_received), argMax(s_outcome, s_received),
+       argMax(s_labels, s_received)
 FROM (
     SELECT DISTINCT signal_id, fingerprint AS s_fingerprint, source AS s_source, title AS s_title,
-           service AS s_service, at AS s_at, received_at AS s_received, status AS s_status, outcome AS s_outcome
+           service AS s_service, at AS s_at, received_at AS s_received, status AS s_status, outcome AS s_outcome,
+           labels AS s_labels
     FROM {db}.signals
     WHERE incident_id = {incident} AND fingerprint != ''
 )
@@ -33,7 +35,18 @@ GROUP BY s_fingerprint
 ORDER BY min(s_at), s_fingerprint
 LIMIT {limit}
 """
-SIGNAL_COLUMNS = ("fingerprint", "source", "title", "service", "first_at", "last_seen", "received", "status", "outcome")
+SIGNAL_COLUMNS = (
+    "fingerprint",
+    "source",
+    "title",
+    "service",
+    "first_at",
+    "last_seen",
+    "received",
+    "status",
+    "outcome",
+    "labels",
+)
 
 TIMES = (
     "detected_at",

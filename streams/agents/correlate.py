@@ -131,13 +131,14 @@ class Correlator:
             trace_id = trace or record_trace
             state = self.load(batch, token, event)
             touched = batch.touched[token]
+            where = signal_log.Where(token, key, event.message.partition, event.message.offset)
             for item in items:
                 emitted, decision = step_in_place(state, item, now, self.policy, key=key, touched=touched)
                 if emitted:
                     batch.events += emitted
                     if trace_id:
                         batch.traces.update((e.event_id, trace_id) for e in emitted)
-                batch.log.append(signal_log.record(item, decision, now, index))
+                batch.log.append(signal_log.record(item, decision, now, index, where))
                 index += 1
                 if isinstance(item, Command):
                     batch.commands.append((item.command_id, CommandOutcome(decision, emitted)))
@@ -153,8 +154,13 @@ class Correlator:
         if partition not in self.scanned:
             self._scan(partition)
         for token in self.timers.pop_due(partition, now):
-            state = self.load(batch, token, event)
-            batch.events += tick_in_place(state, now, self.policy, touched=batch.touched[token])
+            state, changed = self.load(batch, token, event), set()
+            events = tick_in_place(state, now, self.policy, touched=changed)
+            if changed:
+                batch.touched[token] |= changed
+                batch.events += events
+                where = signal_log.Where(token, state.key, partition, event.message.offset)
+                batch.log.append(signal_log.tick_record(now, where, len(events)))
 
     def _scan(self, partition: int) -> None:
         for token in self.store.tokens():
@@ -195,7 +201,8 @@ def status_changes(batch: Batch) -> list[tuple[str, str]]:
 
 def record_metrics(batch: Batch) -> None:
     """Counted once the batch is published: a batch folded again after a failure counts once."""
-    for outcome, count in Counter(entry["outcome"] for entry in batch.log).items():
+    inputs = (entry["outcome"] for entry in batch.log if entry["input"] != signal_log.TICK)
+    for outcome, count in Counter(inputs).items():
         metrics.ENGINE_INPUTS.labels(outcome).inc(count)
     for fact, count in batch.unrecognised.items():
         metrics.UNRECOGNISED_FACTS.labels(fact).inc(count)

@@ -1,5 +1,7 @@
-"""``make run`` on a fresh data directory: the newcomer demo's incidents and metrics appear."""
+"""``make run`` on a fresh data directory: the newcomer demo's incidents and metrics appear;
+stopped, ``tocsin backtest`` replays what it left behind."""
 
+import json
 import os
 import signal
 import subprocess
@@ -71,3 +73,21 @@ def test_make_run_replays_the_demo(tmp_path: Path) -> None:
         while any(alive(pid) for pid in spawned) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert spawned and not [pid for pid in spawned if alive(pid)]
+    backtest_the_demo(tmp_path)
+
+
+def backtest_the_demo(tmp_path: Path) -> None:
+    """With the policy in force the replay publishes the recorded events exactly; a candidate
+    needing four failed smoke tests (the demo has three) would not have opened auth's incident."""
+    candidate = tmp_path / "candidate.yml"
+    candidate.write_text("checks:\n  fail_after: 4\n")
+    command = [str(VENV_BIN / "tocsin"), "backtest", "--data-dir", str(tmp_path / "data"), "--json"]
+    report = json.loads(subprocess.run([*command, "--policy", str(candidate)], capture_output=True, check=True).stdout)
+    assert report["identical_to_recorded"], report
+    assert report["recorded_events"] == report["replayed_events"] > 20, report
+    assert report["baseline"]["incidents"] == 5 and report["candidate"]["incidents"] == 4, report
+    diff = report["differences"]
+    assert diff["only_in_baseline"] == 1 and diff["only_in_candidate"] == 0, diff
+    (gone,) = [d for d in diff["first"] if d["change"] == "not opened"]
+    assert "auth" in gone["title"] or "login" in gone["title"], gone
+    assert report["baseline"]["flapping"] >= 1 and report["window"]["inputs"] > 20, report

@@ -19,6 +19,7 @@ from sinks.clickhouse.incident_detail import incident_detail
 from sinks.clickhouse.writer import EventWriter, JSONWriter
 from streams import signal_log
 from streams.row_records import row_records
+from streams.signal_log import Where
 from tests.support.engine import HOUR, MIN, alert, command, resolved
 
 pytestmark = pytest.mark.integration
@@ -33,7 +34,7 @@ def history(t0: int) -> tuple[list[dict], list[dict], str]:
         nonlocal state
         state, emitted, decision = step(state, item, now, policy)
         events.extend(e.to_dict() for e in emitted)
-        rows.append(signal_log.record(item, decision, now))
+        rows.append(signal_log.record(item, decision, now, 0, Where("api", "api", 0, len(rows))))
 
     feed(down, t0)
     feed(slow, t0 + MIN)
@@ -64,6 +65,7 @@ def test_an_incident_whole(clickhouse, database: str) -> None:
     by_title = {s["title"]: s for s in detail["signals"]}
     assert (by_title["Down on api"]["received"], by_title["Slow on api"]["received"]) == (4, 2)  # re-sends counted
     assert by_title["Down on api"]["status"] == "resolved"
+    assert by_title["Down on api"]["labels"] == {"alertname": "Down", "service": "api", "severity": "critical"}
     assert [e["seq"] for e in detail["timeline"]] == sorted(e["seq"] for e in events)
     assert [e["kind"] for e in detail["timeline"]] == [e["kind"] for e in sorted(events, key=lambda e: e["seq"])]
     note = next(e for e in detail["timeline"] if e["kind"] == "note_added")

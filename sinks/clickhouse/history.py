@@ -1,0 +1,42 @@
+"""The stored history a replay needs: every engine input of a window, in the order the
+engine applied it, and the lifecycle events that were recorded for it."""
+
+from collections.abc import Iterator
+
+from clickhouse_connect.driver.client import Client
+
+from sinks.clickhouse.queries import quote
+
+INPUTS_SQL = """
+SELECT token, key, toUnixTimestamp64Milli(received_at) AS now, input, payload
+FROM {db}.signals FINAL
+WHERE received_at >= fromUnixTimestamp64Milli({since}) AND (payload != '' OR input = 'tick') {tokens}
+ORDER BY partition, offset, position
+"""
+
+TOKENS_SQL = "AND token IN (SELECT token FROM {db}.signals WHERE service = {service} AND token != '')"
+
+EVENTS_SQL = """
+SELECT DISTINCT event_id, incident_id, toUnixTimestamp64Milli(at) AS at
+FROM {db}.incident_events
+WHERE incident_id IN (
+    SELECT incident_id FROM {db}.incident_events WHERE kind = 'opened' AND at >= fromUnixTimestamp64Milli({since})
+)
+"""
+
+
+def stored_inputs(
+    client: Client, database: str, since_ms: int, service: str = ""
+) -> Iterator[tuple[str, str, int, str, str]]:
+    """(token, key, arrival ms, input kind, payload) of every kept input and every tick that
+    changed a key since ``since_ms``; with ``service``, those of the keys that ever saw that
+    service (commands included). Streamed in blocks: a month of inputs need not fit in memory."""
+    tokens = TOKENS_SQL.format(db=database, service=quote(service)) if service else ""
+    with client.query_row_block_stream(INPUTS_SQL.format(db=database, since=int(since_ms), tokens=tokens)) as blocks:
+        for block in blocks:
+            yield from block
+
+
+def recorded_events(client: Client, database: str, opened_from: int) -> list[tuple[str, str, int]]:
+    """(event id, incident id, at ms) of every event of the incidents opened since ``opened_from``."""
+    return client.query(EVENTS_SQL.format(db=database, since=int(opened_from))).result_rows
