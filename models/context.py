@@ -68,6 +68,7 @@ class Context:
                 resolution_deadline=due.get(RESOLUTION, 0),
                 details=dict(details or {}),
                 signal_count=len(incident.members),
+                links=dict(incident.links),
             )
         )
 

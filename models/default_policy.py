@@ -129,4 +129,15 @@ suppression:
 
 retention:
   resolved: 8d              # forget resolved/closed incidents this long after resolution
+
+# The runbook of an incident whose signals name none (annotation runbook_url): the first
+# entry whose matchers match the signal's labels (service included); a relative url is
+# joined to runbook_base_url. The defaults are the procedure's runbooks in deploy/runbooks/.
+runbook_base_url: deploy/runbooks/
+runbooks:
+  - {match: {alertname: "=~SystemDown|ApiDown|APIDown|ServiceDown|.*Unreachable"}, url: api-down.md}
+  - {match: {alertname: "=~HighErrorRate|.*Errors?"}, url: high-error-rate.md}
+  - {match: {service: "=~db|database|postgres.*|mysql.*"}, url: database-issues.md}
+  - {match: {alertname: "=~Tocsin.*Lag.*"}, url: tocsin-consumer-lag.md}
+  - {match: {alertname: "=~TocsinWorkerDown|TocsinNoWorkerUp"}, url: tocsin-worker-down.md}
 """

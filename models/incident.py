@@ -90,6 +90,7 @@ class Incident:
     tally: Tally = field(default_factory=Tally)
     joined: int = 0  # members ever added: the next member's ``order``
     active_at: int = 0  # the latest signal activity (a member firing or resolving): ``correlation.quiet``
+    links: dict[str, str] = field(default_factory=dict)  # models.links: the first URL seen per name
 
     def firing_members(self) -> list[str]:
         return [fp for fp, m in self.members.items() if m.firing]

@@ -67,6 +67,7 @@ class LifecycleEvent:
     resolution_deadline: int = 0
     details: dict[str, str] = field(default_factory=dict)
     signal_count: int = 0  # distinct signals the incident holds (``fingerprints`` lists the first 100)
+    links: dict[str, str] = field(default_factory=dict)  # models.links: name → URL
 
     def to_dict(self) -> dict:
         """The published form: RFC 3339 times (0 → null), stable field names."""
@@ -88,6 +89,7 @@ class LifecycleEvent:
             "fingerprint": self.fingerprint,
             "actor": self.actor,
             "runbook_url": self.runbook_url,
+            "links": dict(self.links),
             "root_cause": self.root_cause,
             "detected_at": format_ms(self.detected_at),
             "acknowledged_at": _time(self.acknowledged_at),

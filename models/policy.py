@@ -63,6 +63,14 @@ class Inhibition:
 
 
 @dataclass(frozen=True)
+class Runbook:
+    """``url`` is the runbook of signals ``match`` matches (``models.links.runbook_for``)."""
+
+    match: Matchers
+    url: str
+
+
+@dataclass(frozen=True)
 class Policy:
     key_labels: tuple[str, ...]
     group_by: dict[str, tuple[str, ...]]
@@ -92,6 +100,7 @@ class Policy:
     maintenance: tuple[Maintenance, ...] = ()
     inhibitions: tuple[Inhibition, ...] = ()
     retention_ms: int = 8 * 86_400_000
+    runbooks: tuple[Runbook, ...] = ()
     raw: dict = field(default_factory=dict, compare=False, repr=False)
     #: Severity decisions by incident facts (``models.severity.classify_memo``): a pure
     #: function of the facts and ``rules``, so remembering them changes no outcome.
@@ -172,6 +181,7 @@ def _build(p: dict) -> Policy:
         maintenance=tuple(_maintenance(m) for m in p["suppression"].get("maintenance") or []),
         inhibitions=tuple(_inhibition(i) for i in p["suppression"].get("inhibit") or []),
         retention_ms=parse_duration(p["retention"]["resolved"]),
+        runbooks=tuple(_runbook(r, p.get("runbook_base_url") or "") for r in p.get("runbooks") or []),
         raw=p,
     )
 
@@ -194,6 +204,13 @@ def _sla(data: dict) -> dict[str, SlaTarget]:
         _severity(sev): SlaTarget(parse_duration(t["response"]), parse_duration(t["resolution"]))
         for sev, t in data.items()
     }
+
+
+def _runbook(data: dict, base: str) -> Runbook:
+    url = str(data["url"])
+    if not url.startswith(("https://", "http://", "/")):
+        url = base + url
+    return Runbook(match=parse_matchers(data["match"]), url=url)
 
 
 def _silence(data: dict) -> Silence:

@@ -59,6 +59,14 @@ class _Default(dict):
         return "?"
 
 
+def _links(event: dict) -> str:
+    """The incident's links as Markdown (events stored before links existed: its runbook)."""
+    links = dict(event.get("links") or {})
+    if event.get("runbook_url"):
+        links.setdefault("runbook", event["runbook_url"])
+    return ", ".join(f"[{name}]({url})" for name, url in links.items()) or "none"
+
+
 def render(events: Sequence[dict]) -> str:
     """The Markdown draft for one incident's events (any order, duplicates allowed)."""
     unique = {e["event_id"]: e for e in events}
@@ -103,6 +111,7 @@ def render(events: Sequence[dict]) -> str:
         f"- **Root-cause candidate** (dependency graph): {last['root_cause'] or 'none named'}",
         f"- **Correlated signals**: {', '.join(last['fingerprints']) or 'none'}",
         f"- **Why {last['severity']}**: " + "; ".join(f"{r['rule']} ({r['facts']})" for r in last.get("reasons") or []),
+        f"- **Links**: {_links(last)}",
         "",
         "## 4. Impact Assessment",
         "",

@@ -40,6 +40,7 @@ class Signal:
     generator_url: str = ""
     severity: str = ""
     kind: SignalKind = SignalKind.ALERT
+    links: dict[str, str] = field(default_factory=dict)  # models.links: name → URL
 
     @property
     def at(self) -> int:

@@ -27,6 +27,7 @@ from models.facts import FACT_LABEL_SET, FACT_LABELS
 from models.flapping import own, record_change
 from models.incident import Incident, IncidentStatus, Member
 from models.lifecycle import EventKind
+from models.links import merge_links, runbook_for
 from models.membership import drop_member, end_member, put_member
 from models.severity import classify_memo, incident_facts, is_upgrade, member_facts, stated_facts
 from models.signal import Signal, SignalKind, SignalStatus
@@ -242,8 +243,11 @@ def _open(ctx: Context, signal: Signal) -> Incident:
         service=signal.service,
         detected_at=first_start,
         opened_at=first_start,
-        runbook_url=signal.annotations.get("runbook_url", ""),
+        runbook_url=runbook_for(signal, ctx.policy.runbooks),
+        links=dict(signal.links),
     )
+    if incident.runbook_url:
+        merge_links(incident.links, {"runbook": incident.runbook_url})
     state.incidents[incident.incident_id] = incident
     for fp, _ in members:
         known = state.signals[fp]
@@ -284,8 +288,12 @@ def _add_member(ctx: Context, incident: Incident, signal: Signal) -> None:
     if signal.status is SignalStatus.FIRING:
         incident.last_fingerprint = signal.fingerprint
     incident.detected_at = min(incident.detected_at, signal.starts_at)
-    if not incident.runbook_url:
-        incident.runbook_url = signal.annotations.get("runbook_url", "")
+    if signal.links and merge_links(incident.links, signal.links):
+        ctx.touch_head()
+    if not incident.runbook_url and (runbook := runbook_for(signal, ctx.policy.runbooks)):
+        incident.runbook_url = runbook
+        merge_links(incident.links, {"runbook": runbook})
+        ctx.touch_head()
 
 
 def _on_resolved(ctx: Context, signal: Signal, state: SignalState, incident: Incident | None) -> Decision:

@@ -48,7 +48,7 @@ class KeyState:
     checks: dict[str, CheckState] = field(default_factory=dict)
     pending: dict[str, int] = field(default_factory=dict)
     recorded: int = 0  # signals ever recorded: the next signal's ``order``
-    due: int = 0  # never later than the next timer (models.timers.catch_up); 0: not known yet
+    due: int = 0  # never later than the next timer (models.timers.catch_up); 0: not known yet (as loaded)
 
     def to_dict(self) -> dict:
         return to_plain(self)

@@ -155,9 +155,9 @@ def scheduled(state: KeyState, policy: Policy) -> int:
 
 
 def _set_due(ctx: Context, due: int) -> None:
-    if ctx.state.due != due:
-        ctx.state.due = due
-        ctx.touch_head()
+    """Not a change to store: a store reads ``due`` as unknown (it recomputes it once per load,
+    as the policy may have changed since)."""
+    ctx.state.due = due
 
 
 def next_due(state: KeyState, policy: Policy) -> int:

@@ -95,6 +95,7 @@ def detail_text(incident: dict) -> str:
         f"resolved {incident['resolved_at'] or '-'}",
         f"SLA response by {sla['response']['deadline'] or '-'} ({'met' if sla['response']['met'] else 'missed'}), "
         f"resolution by {sla['resolution']['deadline'] or '-'} ({'met' if sla['resolution']['met'] else 'missed'})",
+        *(f"{name}: {url}" for name, url in incident.get("links", {}).items()),
         "",
         f"signals ({incident['signal_count']}):",
         table(

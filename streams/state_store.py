@@ -207,6 +207,7 @@ class StateStore:
     def _decode(self, token: str) -> Stored:
         raw = self.table.get(token)
         head = _decoded(raw)
+        head.pop("due", None)  # recomputed once per load: the policy may have changed since it was stored
         written = raw if isinstance(raw, bytes) else b""  # unknown bytes: the next save rewrites the head
         keys = _layout(token, head.pop("buckets", None))
         generation = int(head.pop("generation", 0))

@@ -22,6 +22,7 @@ from models.correlation import service_of
 from models.errors import Reason, RejectedInput
 from models.fingerprint import fingerprint
 from models.limits import Limits
+from models.links import links_of
 from models.parsers.fields import each, guarded, require_object, string_map, timestamp
 from models.parsers.result import Parsed
 from models.signal import Signal, SignalStatus
@@ -32,6 +33,14 @@ SUPPORTED_VERSIONS = frozenset({"4"})
 GRAFANA_VERSION = "1"
 _HEX16 = re.compile(r"^[0-9a-f]{16}$")
 SEVERITY_LABELS = ("severity", "priority")
+#: Link name → alert field: Alertmanager sends generatorURL; Grafana adds the others.
+LINK_FIELDS = (
+    ("source", "generatorURL"),
+    ("silence", "silenceURL"),
+    ("dashboard", "dashboardURL"),
+    ("panel", "panelURL"),
+    ("image", "imageURL"),
+)
 
 
 def parse_webhook(payload: dict, limits: Limits, now: int = 0) -> Parsed:
@@ -85,6 +94,7 @@ def parse_alert(alert: object, limits: Limits, now: int = 0, source: str = SOURC
         annotations=annotations,
         generator_url=generator_url[: limits.max_value_length],
         severity=_severity(labels),
+        links=links_of(((name, alert.get(field)) for name, field in LINK_FIELDS), annotations),
     )
 
 

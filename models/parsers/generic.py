@@ -9,6 +9,7 @@ in UTF-8 text, so field boundaries stay unambiguous.
 
 from models.fingerprint import fingerprint
 from models.limits import Limits
+from models.links import links_of
 from models.parsers.fields import choice, guarded, string_map, text, timestamp
 from models.parsers.result import Parsed
 from models.signal import Signal, SignalStatus
@@ -44,6 +45,7 @@ def read_signal(
         annotations=annotations,
         generator_url=text(data, "url", limits, required=False),
         severity=text(data, "severity", limits, required=False).lower(),
+        links=links_of([("source", data.get("url"))], annotations),
     )
 
 

@@ -14,6 +14,7 @@ import orjson
 from models.errors import Reason, RejectedInput
 from models.fingerprint import fingerprint
 from models.limits import Limits
+from models.links import links_of
 from models.parsers.fields import guarded, text, timestamp
 from models.parsers.result import Parsed
 from models.signal import Signal, SignalAck, SignalStatus
@@ -89,7 +90,20 @@ def _trigger(event: dict, payload: dict, dedup_key: str, limits: Limits, now: in
         annotations={"summary": summary, "dedup_key": dedup_key},
         generator_url=text(event, "client_url", limits, required=False),
         severity=severity,
+        links=links_of(_attached(event)),
     )
+
+
+def _attached(event: dict) -> list[tuple[str, object]]:
+    """PagerDuty's ``client_url``, ``links`` (href, text) and ``images`` (src, href, alt)."""
+    pairs: list[tuple[str, object]] = [("source", event.get("client_url"))]
+    for link in event.get("links") or []:
+        if isinstance(link, dict):
+            pairs.append((str(link.get("text") or "link"), link.get("href")))
+    for image in event.get("images") or []:
+        if isinstance(image, dict):
+            pairs.append((str(image.get("alt") or "image"), image.get("href") or image.get("src")))
+    return pairs
 
 
 def _service(payload: dict, limits: Limits) -> str:

@@ -3,8 +3,8 @@
 What ``GET /v1/incidents/{id}`` and ``tocsin show`` answer. Everything comes from what
 ClickHouse already holds: the ``incidents`` view (status, severity, roles, SLA deadlines
 and whether each was met), the lifecycle events (the timeline, and the severity reasons
-of the latest one) and the signal log (each signal's source, labels, first and last
-receipt, repeat count and latest status).
+of the latest one, and its links) and the signal log (each signal's source, labels, links,
+first and last receipt, repeat count and latest status).
 """
 
 import orjson
@@ -23,11 +23,11 @@ WHERE incident_id = {incident}
 SIGNALS_SQL = """
 SELECT s_fingerprint, any(s_source), argMax(s_title, s_received), argMax(s_service, s_received), min(s_at),
        max(s_received), count(), argMax(s_status, s_received), argMax(s_outcome, s_received),
-       argMax(s_labels, s_received)
+       argMax(s_labels, s_received), argMax(s_links, s_received)
 FROM (
     SELECT DISTINCT signal_id, fingerprint AS s_fingerprint, source AS s_source, title AS s_title,
            service AS s_service, at AS s_at, received_at AS s_received, status AS s_status, outcome AS s_outcome,
-           labels AS s_labels
+           labels AS s_labels, JSONExtract(payload, 2, 'links', 'Map(String, String)') AS s_links
     FROM {db}.signals
     WHERE incident_id = {incident} AND fingerprint != ''
 )
@@ -46,6 +46,7 @@ SIGNAL_COLUMNS = (
     "status",
     "outcome",
     "labels",
+    "links",
 )
 
 TIMES = (
@@ -74,6 +75,7 @@ def incident_detail(client: Client, database: str, incident_id: str, signals: in
     }
     timeline = incident_events(client, database, incident_id)
     incident["reasons"] = timeline[-1]["reasons"] if timeline else []
+    incident["links"] = dict(timeline[-1]["links"]) if timeline else {}
     incident["signals"] = _signals(client, database, incident_id, signals)
     incident["timeline"] = [_entry(event) for event in timeline]
     return incident

@@ -118,7 +118,7 @@ def _minutes(quantiles: list, index: int) -> float | None:
 EVENTS_SQL = """
 SELECT DISTINCT event_id, incident_id, seq, kind, at, severity, status, service, services, title, reasons,
        fingerprints, fingerprint, actor, runbook_url, root_cause, detected_at, acknowledged_at, resolved_at,
-       closed_at, details
+       closed_at, details, links
 FROM {db}.incident_events
 WHERE incident_id = {incident}
 ORDER BY seq

@@ -47,6 +47,10 @@ def decisions(policy: Policy, *inputs: object) -> list[str]:
     return [f"{d.outcome}:{d.reason}" for d in run.decisions]
 
 
+def runbook_of(policy: Policy, signal: Signal) -> str:
+    return Run(policy=policy).feed(signal)[0].runbook_url
+
+
 def as_source(signal: Signal, source: str) -> Signal:
     return replace(signal, source=source)
 
@@ -220,6 +224,8 @@ SCENARIOS: dict[str, tuple[str, str, Scenario]] = {
         lambda p: decisions(p, alert("Down"), alert("Slow", severity="warning")),
     ),
     "retention.resolved": ("", "retention: {resolved: 30d}", retention),
+    "runbook_base_url": ("", "runbook_base_url: https://wiki/runbooks/", lambda p: runbook_of(p, alert("SystemDown"))),
+    "runbooks": ("", "runbooks: [{match: {service: api}, url: https://wiki/api}]", lambda p: runbook_of(p, alert("X"))),
 }
 for _severity, (_response, _resolution) in {
     "P0": (15 * MIN, 4 * HOUR),

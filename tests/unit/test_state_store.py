@@ -4,6 +4,8 @@ The store works on any mutable mapping; a dict stands in for the Faust table her
 integration tests run it on the real table and broker).
 """
 
+from dataclasses import replace
+
 import orjson
 from hypothesis import given
 from hypothesis import strategies as st
@@ -26,8 +28,9 @@ def restored(table: dict, token: str) -> KeyState:
 
 
 def plain(state: KeyState) -> bytes:
-    """The state as JSON, dict order included (a restore must iterate as the live state did)."""
-    return orjson.dumps(state)
+    """The state as JSON, dict order included (a restore must iterate as the live state did);
+    ``due`` aside, which a store recomputes once per load."""
+    return orjson.dumps(replace(state, due=0))
 
 
 def test_a_big_incident_is_stored_in_small_records_and_restored_in_order() -> None:
