@@ -15,8 +15,10 @@ from clickhouse_connect.driver.client import Client
 from models.backtest import against_recorded, differences, summary
 from models.correlation import token_of_incident
 from models.durations import parse_duration
+from models.parsers.result import Input
 from models.policy import Policy
 from models.replay import Recorded, replay
+from models.signal import Signal
 from sinks.clickhouse.history import recorded_events, stored_inputs
 from streams.codec import decode_item
 from streams.signal_log import TICK
@@ -63,26 +65,38 @@ def backtest(
 
 
 class Read:
-    """Stored rows as replay inputs, counted as they stream past."""
+    """Stored rows as replay inputs, counted as they stream past. An exact re-send is stored
+    as the content hash of the signal it repeats: it is that signal again."""
 
     def __init__(self) -> None:
         self.tokens: set[str] = set()
+        self.seen: dict[tuple[str, str, str], Input] = {}  # (token, fingerprint, content) → signal
         self.inputs_read = self.ticks = self.unreadable = 0
 
-    def inputs(self, rows: Iterable[tuple[str, str, int, str, str]]) -> Iterator[Recorded]:
-        for token, key, now, kind, payload in rows:
+    def inputs(self, rows: Iterable[tuple[str, str, int, str, str, str, str]]) -> Iterator[Recorded]:
+        for token, key, now, kind, fingerprint, content, payload in rows:
             self.tokens.add(token)
             if kind == TICK:
                 self.ticks += 1
                 yield Recorded(token, key, now, None)
                 continue
-            try:
-                item = decode_item(payload)
-            except (ValueError, KeyError):
+            item = self._item(token, fingerprint, content, payload)
+            if item is None:
                 self.unreadable += 1
                 continue
             self.inputs_read += 1
             yield Recorded(token, key, now, item)
+
+    def _item(self, token: str, fingerprint: str, content: str, payload: str) -> Input | None:
+        if not payload:  # a re-send of a signal before the window is not known here
+            return self.seen.get((token, fingerprint, content))
+        try:
+            item = decode_item(payload)
+        except (ValueError, KeyError):
+            return None
+        if isinstance(item, Signal):
+            self.seen[(token, item.fingerprint, item.content_hash)] = item
+        return item
 
     def counts(self) -> dict:
         return {"inputs": self.inputs_read, "ticks": self.ticks, "unreadable_inputs": self.unreadable}

@@ -17,12 +17,14 @@ through the engine again.
 import hashlib
 from typing import NamedTuple
 
+import orjson
+
 from models.check import CheckResult
 from models.command import Command
 from models.parsers.result import Input
 from models.report import UserReport
 from models.signal import Signal, SignalAck
-from models.state import Decision
+from models.state import Decision, Outcome
 from models.timestamps import format_ms
 from streams.codec import encode_item
 
@@ -71,10 +73,19 @@ def record(item: Input, decision: Decision, received_at: int, index: int = 0, wh
         "reason": decision.reason,
         "incident_id": decision.incident_id,
         "title": title[:1024],
-        "payload": encode_item(item).decode(),
+        **_whole(item, decision),
         **(where._asdict() if where else {}),
         "position": index,
     }
+
+
+def _whole(item: Input, decision: Decision) -> dict:
+    """The input whole, as ``payload``; an exact re-send of a signal (most of what
+    Alertmanager sends) as the ``content`` hash of the earlier input it repeats, which a
+    replay resolves from that input's payload — half the bytes of a row, not written again."""
+    if decision.outcome is Outcome.DUPLICATE and isinstance(item, Signal):
+        return {"payload": "", "content": item.content_hash, "labels": item.labels}
+    return {"payload": orjson.Fragment(encode_item(item))}
 
 
 #: ``input`` of the rows that keep where a tick changed a key: a replay ticks there too.

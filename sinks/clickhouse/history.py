@@ -8,9 +8,9 @@ from clickhouse_connect.driver.client import Client
 from sinks.clickhouse.queries import quote
 
 INPUTS_SQL = """
-SELECT token, key, toUnixTimestamp64Milli(received_at) AS now, input, payload
+SELECT token, key, toUnixTimestamp64Milli(received_at) AS now, input, fingerprint, content, payload
 FROM {db}.signals FINAL
-WHERE received_at >= fromUnixTimestamp64Milli({since}) AND (payload != '' OR input = 'tick') {tokens}
+WHERE received_at >= fromUnixTimestamp64Milli({since}) AND (payload != '' OR content != '' OR input = 'tick') {tokens}
 ORDER BY partition, offset, position
 """
 
@@ -27,10 +27,11 @@ WHERE incident_id IN (
 
 def stored_inputs(
     client: Client, database: str, since_ms: int, service: str = ""
-) -> Iterator[tuple[str, str, int, str, str]]:
-    """(token, key, arrival ms, input kind, payload) of every kept input and every tick that
-    changed a key since ``since_ms``; with ``service``, those of the keys that ever saw that
-    service (commands included). Streamed in blocks: a month of inputs need not fit in memory."""
+) -> Iterator[tuple[str, str, int, str, str, str, str]]:
+    """(token, key, arrival ms, input kind, fingerprint, content, payload) of every kept input
+    and every tick that changed a key since ``since_ms`` (an exact re-send has ``content``
+    instead of ``payload``); with ``service``, those of the keys that ever saw that service
+    (commands included). Streamed in blocks: a month of inputs need not fit in memory."""
     tokens = TOKENS_SQL.format(db=database, service=quote(service)) if service else ""
     with client.query_row_block_stream(INPUTS_SQL.format(db=database, since=int(since_ms), tokens=tokens)) as blocks:
         for block in blocks:

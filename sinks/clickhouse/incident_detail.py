@@ -23,7 +23,7 @@ WHERE incident_id = {incident}
 SIGNALS_SQL = """
 SELECT s_fingerprint, any(s_source), argMax(s_title, s_received), argMax(s_service, s_received), min(s_at),
        max(s_received), count(), argMax(s_status, s_received), argMax(s_outcome, s_received),
-       argMax(s_labels, s_received), argMax(s_links, s_received)
+       argMax(s_labels, s_received), argMaxIf(s_links, s_received, length(s_links) > 0)
 FROM (
     SELECT DISTINCT signal_id, fingerprint AS s_fingerprint, source AS s_source, title AS s_title,
            service AS s_service, at AS s_at, received_at AS s_received, status AS s_status, outcome AS s_outcome,

@@ -57,17 +57,22 @@ def test_inputs_are_kept_whole_and_in_order(settings: Settings, clickhouse) -> N
             base = settings.base_url
             body = json.dumps({"version": "4", "status": "firing", "alerts": alerts}).encode()
             assert (await post(f"{base}/v1/alertmanager", body))[0] == 202
+            assert (await post(f"{base}/v1/alertmanager", body))[0] == 202  # re-sent: kept by reference
             assert (await post(f"{base}/v1/checks", json.dumps(check).encode()))[0] == 202
             assert (await post(f"{base}/v1/reports", json.dumps(report).encode()))[0] == 202
             sql = (  # labels and annotations are MATERIALIZED: named, since * leaves them out
                 f"SELECT *, labels, annotations FROM {settings.database}.signals FINAL "
                 "ORDER BY partition, offset, position"
             )
-            return await wait_for(lambda: (rows := query_rows(clickhouse, sql)) and len(rows) >= 5 and rows, 30, "rows")
+            return await wait_for(lambda: (rows := query_rows(clickhouse, sql)) and len(rows) >= 8 and rows, 30, "rows")
 
     rows = asyncio.run(scenario())
-    inputs = [r for r in rows if r["input"] not in ("command", "tick")]
-    assert len(inputs) == 5
+    resent = [r for r in rows if r["outcome"] == "duplicate"]
+    inputs = [r for r in rows if r["input"] not in ("command", "tick") and r["outcome"] != "duplicate"]
+    assert len(inputs) == 5 and len(resent) == 3
+    originals = {r["fingerprint"]: decode_item(r["payload"]) for r in inputs if r["input"] == "signal"}
+    for row in resent:  # no payload again: the content hash of the input it repeats
+        assert row["payload"] == "" and row["content"] == originals[row["fingerprint"]].content_hash
     for row in inputs:
         decoded = decode_item(row["payload"])
         assert encode_item(decoded).decode() == row["payload"]  # whole: it encodes back to the same bytes
