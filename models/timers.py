@@ -125,6 +125,8 @@ def note_new_timers(ctx: Context, fingerprints: set[str], events: list[Lifecycle
     its signals', its incidents' (a reopened incident's members all again), and with
     ``checks`` the checks'."""
     state, policy = ctx.state, ctx.policy
+    if not fingerprints and not events and not checks:
+        return  # a re-send that changed nothing: the hot path
     if not state.due:  # a new key, or one stored before ``due`` existed: walk it once
         _set_due(ctx, next_due(state, policy) or NOTHING_DUE)
         return
