@@ -62,6 +62,7 @@ bench: $(STAMP) deps-debian
 	$(BIN)/python -m tests.bench.bench_latency
 	$(BIN)/python -m tests.bench.bench_restart
 	$(BIN)/python -m tests.bench.bench_analytics
+	$(BIN)/python -m tests.bench.bench_backtest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

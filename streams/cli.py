@@ -321,6 +321,8 @@ def backtest(
     candidate_file: str | None, baseline_file: str | None, since: str, service: str, first: int, as_json: bool, **flags
 ) -> None:
     """Replay stored inputs under the policy in force and a candidate: what would change."""
+    from clickhouse_connect.driver.exceptions import ProgrammingError
+
     from models.policy import PolicyError, load_policy
     from sinks.clickhouse.client import embedded_dsn, open_client
     from streams.backtest import backtest as run
@@ -332,7 +334,10 @@ def backtest(
         candidate = load_policy(Path(candidate_file).read_text()) if candidate_file else None
     except PolicyError as exc:
         raise click.ClickException(str(exc)) from None
-    client = open_client(settings.clickhouse or embedded_dsn(settings.data_dir))
+    try:
+        client = open_client(settings.clickhouse or embedded_dsn(settings.data_dir))
+    except ProgrammingError as exc:  # chDB opens a directory in one process at a time
+        raise click.ClickException(f"{exc}\nIs `tocsin up` running on it? Stop it, or pass --clickhouse.") from None
     try:
         report = run(client, settings.database, baseline, candidate, since, service, first)
     finally:
