@@ -19,6 +19,7 @@ from models.parsers.result import Input
 from models.policy import Policy
 from models.replay import Recorded, replay
 from models.signal import Signal
+from models.signal_flow import MAX_SEEN
 from sinks.clickhouse.history import recorded_events, stored_inputs
 from streams.codec import decode_item
 from streams.signal_log import TICK
@@ -70,7 +71,7 @@ class Read:
 
     def __init__(self) -> None:
         self.tokens: set[str] = set()
-        self.seen: dict[tuple[str, str, str], Input] = {}  # (token, fingerprint, content) → signal
+        self.seen: dict[tuple[str, str], dict[str, Input]] = {}  # (token, fingerprint) → content → signal
         self.inputs_read = self.ticks = self.unreadable = 0
 
     def inputs(self, rows: Iterable[tuple[str, str, int, str, str, str, str]]) -> Iterator[Recorded]:
@@ -89,13 +90,17 @@ class Read:
 
     def _item(self, token: str, fingerprint: str, content: str, payload: str) -> Input | None:
         if not payload:  # a re-send of a signal before the window is not known here
-            return self.seen.get((token, fingerprint, content))
+            return self.seen.get((token, fingerprint), {}).get(content)
         try:
             item = decode_item(payload)
         except (ValueError, KeyError):
             return None
-        if isinstance(item, Signal):
-            self.seen[(token, item.fingerprint, item.content_hash)] = item
+        if isinstance(item, Signal):  # a re-send names one of the engine's last MAX_SEEN contents
+            recent = self.seen.setdefault((token, item.fingerprint), {})
+            recent.pop(item.content_hash, None)  # the newest last, as the engine's list
+            recent[item.content_hash] = item
+            if len(recent) > MAX_SEEN:
+                del recent[next(iter(recent))]
         return item
 
     def counts(self) -> dict:
