@@ -130,6 +130,13 @@ suppression:
 retention:
   resolved: 8d              # forget resolved/closed incidents this long after resolution
 
+# PagerDuty Events API v2 senders (/v1/events, /v2/enqueue): the service, and team, each
+# routing (integration) key stands for, as a PagerDuty service would, so an acknowledge or
+# resolve reaches the incident its trigger opened. An unmapped key: the service comes from
+# the event (custom_details.service, component, source; "unknown" for acknowledge/resolve).
+pagerduty:
+  routing_keys: {}          # {R0123456789ABCDEF0123456789ABCDEF: {service: checkout, team: payments}}
+
 # The runbook of an incident whose signals name none (annotation runbook_url): the first
 # entry whose matchers match the signal's labels (service included); a relative url is
 # joined to runbook_base_url. The defaults are the procedure's runbooks in deploy/runbooks/.

@@ -101,6 +101,7 @@ class Policy:
     inhibitions: tuple[Inhibition, ...] = ()
     retention_ms: int = 8 * 86_400_000
     runbooks: tuple[Runbook, ...] = ()
+    pagerduty_routes: dict[str, dict[str, str]] = field(default_factory=dict)
     raw: dict = field(default_factory=dict, compare=False, repr=False)
     #: Severity decisions by incident facts (``models.severity.classify_memo``): a pure
     #: function of the facts and ``rules``, so remembering them changes no outcome.
@@ -182,6 +183,10 @@ def _build(p: dict) -> Policy:
         inhibitions=tuple(_inhibition(i) for i in p["suppression"].get("inhibit") or []),
         retention_ms=parse_duration(p["retention"]["resolved"]),
         runbooks=tuple(_runbook(r, p.get("runbook_base_url") or "") for r in p.get("runbooks") or []),
+        pagerduty_routes={
+            str(key): {name: str(value) for name, value in (route or {}).items() if name in ("service", "team")}
+            for key, route in (p["pagerduty"].get("routing_keys") or {}).items()
+        },
         raw=p,
     )
 

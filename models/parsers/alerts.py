@@ -18,9 +18,16 @@ from models.parsers.fields import NO_DEDUP, decode_json, guarded, require_object
 from models.parsers.result import Parsed
 
 
-def parse_alerts(raw: bytes, limits: Limits, now: int, dedup: Mapping[str, tuple[str, ...]] = NO_DEDUP) -> Parsed:
+def parse_alerts(
+    raw: bytes,
+    limits: Limits,
+    now: int,
+    dedup: Mapping[str, tuple[str, ...]] = NO_DEDUP,
+    routes: pagerduty.Routes = pagerduty.NO_ROUTES,
+) -> Parsed:
     """Parse one message of ``tocsin.alerts``; ``now`` is its arrival time (epoch ms);
-    ``dedup``: the policy's identity fields by source (``dedup.fields``)."""
+    ``dedup``: the policy's identity fields by source (``dedup.fields``); ``routes``: the
+    policy's ``pagerduty.routing_keys``."""
 
     def parse() -> Parsed:
         data = decode_json(raw, limits)
@@ -30,9 +37,9 @@ def parse_alerts(raw: bytes, limits: Limits, now: int, dedup: Mapping[str, tuple
         if "alerts" in data:
             return alertmanager.parse_webhook(data, limits, now)
         if "specversion" in data:
-            return cloudevents.parse_cloudevent(data, limits, now, dedup)
+            return cloudevents.parse_cloudevent(data, limits, now, dedup, routes)
         if "event_action" in data:
-            return pagerduty.parse_event(data, limits, now, dedup.get(pagerduty.SOURCE, ()))
+            return pagerduty.parse_event(data, limits, now, dedup.get(pagerduty.SOURCE, ()), routes)
         if "labels" in data and "service" not in data:  # a generic signal may carry labels too
             return alertmanager.parse_api_alerts([data], limits, now)
         if not data:

@@ -28,12 +28,14 @@ from models.parsers.result import Parsed
 SPEC_VERSION = "1.0"
 
 
-def _inner(kind: str, dedup: Mapping[str, tuple[str, ...]]) -> Callable[[object, Limits, int], Parsed] | None:
+def _inner(
+    kind: str, dedup: Mapping[str, tuple[str, ...]], routes: pagerduty.Routes
+) -> Callable[[object, Limits, int], Parsed] | None:
     pagerduty_fields, generic_fields = dedup.get(pagerduty.SOURCE, ()), dedup.get(generic.SOURCE, ())
     table: dict[str, Callable[[object, Limits, int], Parsed]] = {
         "alertmanager.webhook": lambda d, lim, now: alertmanager.parse_webhook(_obj(d), lim, now),
         "prometheus.alert": lambda d, lim, now: alertmanager.parse_api_alerts(_list(d), lim, now),
-        "pagerduty.event": lambda d, lim, now: pagerduty.parse_event(_obj(d), lim, now, pagerduty_fields),
+        "pagerduty.event": lambda d, lim, now: pagerduty.parse_event(_obj(d), lim, now, pagerduty_fields, routes),
         "tocsin.signal": lambda d, lim, now: generic.parse_signal(_obj(d), lim, now, generic_fields),
     }
     return next((parse for suffix, parse in table.items() if kind.endswith(suffix)), None)
@@ -49,14 +51,20 @@ def _list(data: object) -> list:
     return data if isinstance(data, list) else [_obj(data)]
 
 
-def parse_cloudevent(event: dict, limits: Limits, now: int, dedup: Mapping[str, tuple[str, ...]] = NO_DEDUP) -> Parsed:
+def parse_cloudevent(
+    event: dict,
+    limits: Limits,
+    now: int,
+    dedup: Mapping[str, tuple[str, ...]] = NO_DEDUP,
+    routes: pagerduty.Routes = pagerduty.NO_ROUTES,
+) -> Parsed:
     def parse() -> Parsed:
         if str(event.get("specversion")) != SPEC_VERSION:
             raise RejectedInput(Reason.UNSUPPORTED_VERSION, f"specversion {event.get('specversion')!r}")
         for name in ("id", "source"):
             text(event, name, limits)
         kind = text(event, "type", limits)
-        parse_inner = _inner(kind, dedup)
+        parse_inner = _inner(kind, dedup, routes)
         if parse_inner is None:
             raise RejectedInput(Reason.UNSUPPORTED_TYPE, f"CloudEvents type {kind!r}")
         at = timestamp(event, "time", required=False, default=now)

@@ -4,10 +4,13 @@ Accepting it lets PagerDuty-style senders switch without rewriting their monitor
 service is ``custom_details.service``, else ``component``, else ``source``. A trigger
 without ``dedup_key`` gets one derived from its content, as PagerDuty would assign one;
 ``acknowledge`` and ``resolve`` need the key. The ``routing_key`` is a credential: it is
-checked for presence and never stored.
+checked for presence and never stored; the policy's ``pagerduty.routing_keys`` may name the
+service (and team) a key stands for, as a PagerDuty service would, so an ``acknowledge`` or
+``resolve`` (which rarely repeats the payload) reaches the service its trigger opened.
 """
 
 import hashlib
+from collections.abc import Mapping
 
 import orjson
 
@@ -15,13 +18,28 @@ from models.errors import Reason, RejectedInput
 from models.fingerprint import fingerprint
 from models.limits import Limits
 from models.links import links_of
-from models.parsers.fields import guarded, text, timestamp
+from models.parsers.fields import decode_json, guarded, require_object, text, timestamp
 from models.parsers.result import Parsed
 from models.signal import Signal, SignalAck, SignalStatus
 
 SOURCE = "pagerduty"
+Route = Mapping[str, str]
+Routes = Mapping[str, Route]
+NO_ROUTES: Routes = {}
 ACTIONS = ("trigger", "acknowledge", "resolve")
 SEVERITIES = ("critical", "error", "warning", "info")
+
+
+def parse_events_api(raw: bytes, limits: Limits, now: int, dedup_fields: tuple[str, ...], routes: Routes) -> Parsed:
+    """A body posted to PagerDuty's own path (``/v2/enqueue``): one event, nothing else."""
+    return guarded(lambda: parse_event(require_object(decode_json(raw, limits)), limits, now, dedup_fields, routes))
+
+
+def dedup_key_of(item: Signal | SignalAck, event: dict) -> str:
+    """The ``dedup_key`` PagerDuty answers with: the sender's, or the one derived for a trigger."""
+    if isinstance(item, Signal) and item.annotations.get("dedup_key"):
+        return item.annotations["dedup_key"]
+    return str(event.get("dedup_key") or "")
 
 
 def identity(dedup_key: str) -> str:
@@ -29,14 +47,16 @@ def identity(dedup_key: str) -> str:
     return fingerprint({"dedup_key": dedup_key})
 
 
-def parse_event(event: dict, limits: Limits, now: int, dedup_fields: tuple[str, ...] = ()) -> Parsed:
+def parse_event(
+    event: dict, limits: Limits, now: int, dedup_fields: tuple[str, ...] = (), routes: Routes = NO_ROUTES
+) -> Parsed:
     """``dedup_fields``: what identifies a trigger sent without ``dedup_key`` (default: all
-    of its content)."""
-    return guarded(lambda: Parsed(inputs=[_event(event, limits, now, dedup_fields)]))
+    of its content); ``routes``: the service (and team) each routing key stands for."""
+    return guarded(lambda: Parsed(inputs=[_event(event, limits, now, dedup_fields, routes)]))
 
 
-def _event(event: dict, limits: Limits, now: int, dedup_fields: tuple[str, ...]) -> Signal | SignalAck:
-    text(event, "routing_key", limits)
+def _event(event: dict, limits: Limits, now: int, dedup_fields: tuple[str, ...], routes: Routes) -> Signal | SignalAck:
+    route = routes.get(text(event, "routing_key", limits), {})
     action = text(event, "event_action", limits)
     if action not in ACTIONS:
         raise RejectedInput(Reason.INVALID_VALUE, f"event_action {action!r}")
@@ -45,8 +65,8 @@ def _event(event: dict, limits: Limits, now: int, dedup_fields: tuple[str, ...])
         raise RejectedInput(Reason.WRONG_TYPE, "payload must be an object")
     dedup_key = text(event, "dedup_key", limits, required=action != "trigger")
     if action == "trigger":
-        return _trigger(event, payload, dedup_key, limits, now, dedup_fields)
-    service = _service(payload, limits) or "unknown"
+        return _trigger(event, payload, dedup_key, limits, now, dedup_fields, route)
+    service = route.get("service") or _service(payload, limits) or "unknown"
     if action == "acknowledge":
         return SignalAck(
             SOURCE,
@@ -58,7 +78,9 @@ def _event(event: dict, limits: Limits, now: int, dedup_fields: tuple[str, ...])
     return Signal(SOURCE, identity(dedup_key), SignalStatus.RESOLVED, 0, now, service, dedup_key)
 
 
-def _trigger(event: dict, payload: dict, dedup_key: str, limits: Limits, now: int, fields: tuple[str, ...]) -> Signal:
+def _trigger(
+    event: dict, payload: dict, dedup_key: str, limits: Limits, now: int, fields: tuple[str, ...], route: Route
+) -> Signal:
     summary = text(payload, "summary", limits)
     source = text(payload, "source", limits)
     severity = text(payload, "severity", limits).lower()
@@ -70,6 +92,8 @@ def _trigger(event: dict, payload: dict, dedup_key: str, limits: Limits, now: in
         if (value := text(payload, name, limits, required=False))
     }
     labels["severity"] = severity
+    if route.get("team"):
+        labels["team"] = route["team"]
     labels.update(_details(payload.get("custom_details"), limits))
     if not dedup_key:
         if fields:
@@ -84,7 +108,7 @@ def _trigger(event: dict, payload: dict, dedup_key: str, limits: Limits, now: in
         status=SignalStatus.FIRING,
         starts_at=timestamp(payload, "timestamp", required=False, default=now),
         ends_at=0,
-        service=_service(payload, limits) or source,
+        service=route.get("service") or _service(payload, limits) or source,
         title=summary,
         labels=labels,
         annotations={"summary": summary, "dedup_key": dedup_key},

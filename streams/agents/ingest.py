@@ -20,6 +20,7 @@ from faust.types import EventT
 from models.errors import Reason, Rejection
 from models.limits import Limits
 from models.parsers import Parsed, parse_alerts, parse_checks, parse_command, parse_reports
+from models.parsers.pagerduty import parse_events_api
 from models.policy import Policy
 from streams import tracing
 from streams.dlq import dead_letter
@@ -32,7 +33,12 @@ log = logging.getLogger(__name__)
 Parser = Callable[[bytes, Limits, int, Policy], Parsed]
 
 PARSERS: dict[str, Parser] = {
-    "alerts": lambda raw, limits, now, policy: parse_alerts(raw, limits, now, policy.dedup_fields),
+    "alerts": lambda raw, limits, now, policy: parse_alerts(
+        raw, limits, now, policy.dedup_fields, policy.pagerduty_routes
+    ),
+    "pagerduty": lambda raw, limits, now, policy: parse_events_api(
+        raw, limits, now, policy.dedup_fields.get("pagerduty", ()), policy.pagerduty_routes
+    ),
     "checks": lambda raw, limits, now, policy: parse_checks(raw, limits, now),
     "reports": lambda raw, limits, now, policy: parse_reports(raw, limits, now),
     "commands": lambda raw, limits, now, policy: parse_command(raw, limits, now),

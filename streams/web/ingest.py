@@ -39,9 +39,11 @@ from streams.dlq import dead_letter
 from streams.metrics import HTTP_OVERLOADED, INGESTED
 from streams.outcomes import Outcomes
 from streams.routing import send_all, signal_records
+from streams.web.answers import TOCSIN, Answers
 from streams.web.auth import Access
 from streams.web.body import BodyTooLarge, read_capped
 from streams.web.command_answer import command_answer, expect_outcome, forget_outcome
+from streams.web.pagerduty_answers import PAGERDUTY
 
 log = logging.getLogger(__name__)
 
@@ -110,19 +112,21 @@ async def read_body(view: View, request: Request, edge: Edge, scope: str) -> tup
         ) from None
 
 
-def parse_body(view: View, kind: str, body: bytes, edge: Edge, now: int) -> Parsed:
+def parse_body(view: View, kind: str, body: bytes, edge: Edge, now: int, answers: Answers = TOCSIN) -> Parsed:
     parsed = PARSERS[kind](body, edge.limits, now, edge.policy)
     if not parsed.inputs:
         reasons = [r.to_dict() for r in parsed.rejections[:100]] or [{"reason": "no_inputs"}]
-        raise Refused(view.json({"error": "nothing usable in the body", "rejections": reasons}, status=400))
+        raise Refused(answers.invalid(view, reasons))
     return parsed
 
 
-async def accept(view: View, request: Request, kind: str, body: bytes, edge: Edge) -> Response:
+async def accept(
+    view: View, request: Request, kind: str, body: bytes, edge: Edge, answers: Answers = TOCSIN
+) -> Response:
     """Parse, publish to the signals topic, dead-letter refused items; the HTTP answer."""
     now = int(time.time() * 1000)
     trace_id = tracing.from_http(request.headers)
-    parsed = parse_body(view, kind, body, edge, now)
+    parsed = parse_body(view, kind, body, edge, now, answers)
     records, too_big = signal_records(parsed.inputs, now, edge.policy, edge.partitions)
     refused = parsed.rejections + too_big
     source = f"http:{request.path}"
@@ -141,19 +145,24 @@ async def accept(view: View, request: Request, kind: str, body: bytes, edge: Edg
     accepted = len(parsed.inputs) - len(too_big)
     INGESTED.labels(source).inc(accepted)
     log.debug("accepted %d inputs in %d records", accepted, len(records), extra=context)
-    return view.json(
-        {
-            "accepted": accepted,
-            "rejected": len(refused),
-            "rejections": [r.to_dict() for r in refused[:100]],
-            "records": len(records),
-            "trace_id": trace_id,
-        },
-        status=202,
-    )
+    summary = {
+        "accepted": accepted,
+        "rejected": len(refused),
+        "rejections": [r.to_dict() for r in refused[:100]],
+        "records": len(records),
+        "trace_id": trace_id,
+    }
+    return answers.accepted(view, body, parsed, summary)
 
 
-async def handle(view: View, request: Request, kind: str, edge: Edge, body_of: Callable | None = None) -> Response:
+async def handle(
+    view: View,
+    request: Request,
+    kind: str,
+    edge: Edge,
+    body_of: Callable | None = None,
+    answers: Answers = TOCSIN,
+) -> Response:
     """Admission, body, parse, publish — one code path for every ingest endpoint."""
     size = request.content_length or 0
     if not edge.admission.admit(size):
@@ -163,17 +172,17 @@ async def handle(view: View, request: Request, kind: str, edge: Edge, body_of: C
         body, who = await read_body(view, request, edge, "operate" if kind == "commands" else "ingest")
         if body_of is not None:
             body = body_of(body, who)
-        return await accept(view, request, kind, body, edge)
+        return await accept(view, request, kind, body, edge, answers)
     except Refused as refused:
         return refused.response
     finally:
         edge.admission.release(size)
 
 
-def register_endpoint(app: faust.App, path: str, kind: str, edge: Edge) -> None:
+def register_endpoint(app: faust.App, path: str, kind: str, edge: Edge, answers: Answers = TOCSIN) -> None:
     class Ingest(View):
         async def post(self, request: Request) -> Response:
-            return await handle(self, request, kind, edge)
+            return await handle(self, request, kind, edge, answers=answers)
 
     Ingest.__name__ = f"Ingest_{kind}_{path.rsplit('/', 1)[-1]}"
     app.page(path)(Ingest)
@@ -223,5 +232,6 @@ def register(
         ("/v1/reports", "reports"),
     ):
         register_endpoint(app, path, kind, edge)
+    register_endpoint(app, "/v2/enqueue", "pagerduty", edge, PAGERDUTY)
     register_commands(app, edge)
     return edge

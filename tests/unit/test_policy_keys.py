@@ -10,6 +10,7 @@ a key that does nothing fails its own.
 from collections.abc import Callable
 from dataclasses import replace
 
+import orjson
 import pytest
 import yaml
 
@@ -45,6 +46,17 @@ def decisions(policy: Policy, *inputs: object) -> list[str]:
     run = Run(policy=policy)
     run.feed(*inputs)
     return [f"{d.outcome}:{d.reason}" for d in run.decisions]
+
+
+def pagerduty_service(policy: Policy) -> str:
+    """The service of the incident a PagerDuty trigger opens (its routing key mapped or not)."""
+    body = {
+        "routing_key": "R1",
+        "event_action": "trigger",
+        "payload": {"summary": "s", "source": "db", "severity": "error"},
+    }
+    (trigger,) = parse_alerts(orjson.dumps(body), Limits(), T0, {}, policy.pagerduty_routes).inputs
+    return Run(policy=policy).feed(trigger)[0].service
 
 
 def runbook_of(policy: Policy, signal: Signal) -> str:
@@ -224,6 +236,11 @@ SCENARIOS: dict[str, tuple[str, str, Scenario]] = {
         lambda p: decisions(p, alert("Down"), alert("Slow", severity="warning")),
     ),
     "retention.resolved": ("", "retention: {resolved: 30d}", retention),
+    "pagerduty.routing_keys": (
+        "",
+        "pagerduty: {routing_keys: {R1: {service: pay}}}",
+        pagerduty_service,
+    ),
     "runbook_base_url": ("", "runbook_base_url: https://wiki/runbooks/", lambda p: runbook_of(p, alert("SystemDown"))),
     "runbooks": ("", "runbooks: [{match: {service: api}, url: https://wiki/api}]", lambda p: runbook_of(p, alert("X"))),
 }
