@@ -1,5 +1,7 @@
 """The Faust app: one place that wires topics, tables, agents, timers and HTTP views."""
 
+import ssl
+
 import faust
 
 from sinks.clickhouse.writer import EventWriter, JSONWriter
@@ -46,7 +48,16 @@ def faust_settings(settings: Settings) -> dict:
     }
     if settings.fast_group_join:
         conf.update(_FAST_GROUP_JOIN)
+    if settings.tls_cert:
+        conf["web_ssl_context"] = server_tls(settings.tls_cert, settings.tls_key)
     return conf
+
+
+def server_tls(cert: str, key: str) -> ssl.SSLContext:
+    """HTTPS for the HTTP API, for senders that insist on ``https://`` (PagerDuty's clients)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
 
 
 def raw_topic(app: faust.App, name: str, key_serializer: str = "raw") -> faust.TopicT:

@@ -20,6 +20,8 @@ def service_options(function: object) -> object:
         click.option("--data-dir", type=click.Path(path_type=Path), help=f"State directory [{DEFAULT_DATA_DIR}]."),
         click.option("--http-host", help=f"HTTP bind address [{DEFAULT_HTTP_HOST}]."),
         click.option("--http-port", type=int, help=f"HTTP port [{DEFAULT_HTTP_PORT}]."),
+        click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="PEM certificate: serve HTTPS."),
+        click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="PEM key of --tls-cert."),
         click.option("--broker", help="kafka://host:port of the Kafka cluster."),
         click.option("--clickhouse", help="ClickHouse DSN: chdb:///dir or http(s)://user:pass@host:8123."),
         click.option("--database", help="ClickHouse database [tocsin]."),

@@ -9,6 +9,7 @@ then passed down as plain values.
 | `TOCSIN_DATA_DIR` | `--data-dir` | `.tocsin` | embedded ClickHouse and worker state |
 | `TOCSIN_HTTP_HOST` | `--http-host` | `127.0.0.1` | HTTP bind address |
 | `TOCSIN_HTTP_PORT` | `--http-port` | `6066` | HTTP port |
+| `TOCSIN_TLS_CERT` / `_KEY` | `--tls-cert` / `--tls-key` | none | PEM certificate and key: HTTPS |
 | `TOCSIN_TOPIC_PREFIX` | `--topic-prefix` | `tocsin` | prefix of every topic name |
 | `TOCSIN_PARTITIONS` | `--partitions` | `4` | partitions of topics tocsin creates |
 | `TOCSIN_POLICY` | `--policy` | built in | YAML policy file (see `tocsin policy`) |
@@ -55,6 +56,8 @@ class Settings:
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     http_host: str = DEFAULT_HTTP_HOST
     http_port: int = DEFAULT_HTTP_PORT
+    tls_cert: str = ""
+    tls_key: str = ""
     app_id: str = "tocsin"
     topic_prefix: str = "tocsin"
     partitions: int = 4
@@ -94,6 +97,8 @@ class Settings:
         if self.log_level.lower() not in LEVELS:
             raise ValueError(f"log level {self.log_level!r}; one of {', '.join(LEVELS)}")
         parse_roles(self.roles)
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("--tls-cert and --tls-key go together")
 
     def with_(self, **changes: object) -> "Settings":
         """A copy with ``changes``; empty values keep the current setting."""
@@ -117,7 +122,7 @@ class Settings:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.http_host}:{self.http_port}"
+        return f"{'https' if self.tls_cert else 'http'}://{self.http_host}:{self.http_port}"
 
 
 _ENV = {
@@ -127,6 +132,8 @@ _ENV = {
     "data_dir": "TOCSIN_DATA_DIR",
     "http_host": "TOCSIN_HTTP_HOST",
     "http_port": "TOCSIN_HTTP_PORT",
+    "tls_cert": "TOCSIN_TLS_CERT",
+    "tls_key": "TOCSIN_TLS_KEY",
     "topic_prefix": "TOCSIN_TOPIC_PREFIX",
     "partitions": "TOCSIN_PARTITIONS",
     "policy_file": "TOCSIN_POLICY",

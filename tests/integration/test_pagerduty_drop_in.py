@@ -1,5 +1,6 @@
 """PagerDuty's Events API v2 on its own path, answered as PagerDuty answers (HTTP in → Kafka →
-engine → events out): a sender that only lets you change the host works unchanged.
+engine → events out): a sender that only lets you change the host works unchanged — Debian's
+Alertmanager with its PagerDuty receiver, and PagerDuty's own Python client over HTTPS.
 
 A trigger on ``/v2/enqueue`` gets ``{"status": "success", …, "dedup_key"}``; its resolve,
 which names no service, reaches the incident through the policy's routing-key map; a
@@ -8,10 +9,13 @@ malformed event gets PagerDuty's 400 shape.
 
 import asyncio
 import json
+import subprocess
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
+from pagerduty import EventsApiV2Client
 
 from models.policy import load_policy
 from streams.settings import Settings
@@ -93,3 +97,38 @@ def test_alertmanager_s_own_pagerduty_integration_pointed_at_v2_enqueue(
     events = asyncio.run(scenario())
     assert events[0]["kind"] == "opened" and events[0]["service"] == "checkout"  # the routing key's service
     assert events[-1]["kind"] == "resolved" and events[-1]["incident_id"] == events[0]["incident_id"]
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 made here, by openssl."""
+    cert, key = folder / "tls.crt", folder / "tls.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_pagerduty_s_python_client_over_https(settings: Settings, clickhouse, tmp_path: Path) -> None:
+    """PagerDuty's own client (``pagerduty`` 7, ``EventsApiV2Client``) with only its base URL
+    changed: it insists on ``https://`` and reads PagerDuty's answer (the ``dedup_key``)."""
+    cert, key = self_signed(tmp_path)
+    settings = replace(settings, policy=load_policy(POLICY), tls_cert=str(cert), tls_key=str(key))
+    assert settings.base_url.startswith("https://")
+
+    async def scenario() -> tuple[str, list]:
+        async with running_tocsin(settings, clickhouse):
+            client = EventsApiV2Client("R0123", base_url=settings.base_url, verify=str(cert))
+            dedup_key = await asyncio.to_thread(client.trigger, "Card payments failing", "pay-7", severity="critical")
+            await asyncio.to_thread(client.acknowledge, dedup_key)
+            await asyncio.to_thread(client.resolve, dedup_key)
+            topic = TopicNames(settings.topic_prefix).incidents
+            records = await read_until(
+                settings.bootstrap_servers, topic, lambda rs: any(b'"resolved"' in r.value for r in rs), 30
+            )
+        return dedup_key, [json.loads(r.value) for r in records]
+
+    dedup_key, events = asyncio.run(scenario())
+    assert dedup_key and [e["kind"] for e in events] == ["opened", "acknowledged", "signal_resolved", "resolved"]
+    assert events[0]["service"] == "checkout" and events[1]["actor"].startswith("pagerduty:")
