@@ -9,6 +9,7 @@ malformed event gets PagerDuty's 400 shape.
 
 import asyncio
 import json
+import ssl
 import subprocess
 import time
 from dataclasses import replace
@@ -119,7 +120,8 @@ def test_pagerduty_s_python_client_over_https(settings: Settings, clickhouse, tm
 
     async def scenario() -> tuple[str, list]:
         async with running_tocsin(settings, clickhouse):
-            client = EventsApiV2Client("R0123", base_url=settings.base_url, verify=str(cert))
+            trust = ssl.create_default_context(cafile=str(cert))
+            client = EventsApiV2Client("R0123", base_url=settings.base_url, verify=trust)
             dedup_key = await asyncio.to_thread(client.trigger, "Card payments failing", "pay-7", severity="critical")
             await asyncio.to_thread(client.acknowledge, dedup_key)
             await asyncio.to_thread(client.resolve, dedup_key)
