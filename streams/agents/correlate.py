@@ -345,6 +345,10 @@ def register(
             batch = await fold(events)
             await publish_until_done(batch)
             correlator.commit_states(batch, owned_partitions())
+            # The table's changelog records are only buffered (Faust's send_soon) and the batch's
+            # offsets become committable when this loop goes on: a worker killed in between would
+            # leave offsets ahead of the changelog its successor restores from.
+            await app.producer.flush()
             if outcomes is not None:
                 for command_id, outcome in batch.commands:
                     outcomes.settle(command_id, outcome)
