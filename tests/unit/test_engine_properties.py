@@ -62,16 +62,7 @@ class Outcome:
 
 def run(items: list) -> Outcome:
     """Feed items; command placeholders address the latest incident known at that point."""
-    state, events = KeyState(), []
-    for item in items:
-        if isinstance(item, tuple):
-            _, action, at = item
-            if not state.incidents:
-                continue
-            item = command(action, list(state.incidents)[-1], at, text="t")
-        state, emitted, _ = step(state, item, _event_time(item), POLICY)
-        events += emitted
-    return Outcome(state, events)
+    return run_from(KeyState(), items)
 
 
 def as_json(outcome: Outcome) -> bytes:
