@@ -26,6 +26,7 @@ from models.policy import Policy
 from models.report import UserReport
 from models.signal import Signal, SignalAck, SignalKind, SignalStatus
 from models.signal_flow import on_signal, received_again
+from models.silence import silence_id_of
 from models.state import Decision, KeyState, Outcome
 from models.timers import catch_up, note_new_timers
 
@@ -124,6 +125,18 @@ def tick_in_place(state: KeyState, now: int, policy: Policy, touched: set[str] |
     ctx = Context(state=state, policy=policy, now=now, touched=set() if touched is None else touched)
     catch_up(ctx)
     return ctx.events
+
+
+def muted_by(state: KeyState, silence_id: str) -> bool:
+    """Whether a firing signal of this key is muted by ``silence_id``."""
+    return any(silence_id_of(s.suppressed) == silence_id for s in state.signals.values())
+
+
+def recheck(state: KeyState, now: int, policy: Policy, touched: set[str] | None = None) -> list[LifecycleEvent]:
+    """``tick_in_place`` after a silence changed: a silence ended early makes the key's timers
+    due sooner than ``KeyState.due`` says, so they are computed again first."""
+    state.due = 0
+    return tick_in_place(state, now, policy, touched)
 
 
 def _dispatch(ctx: Context, item: Input) -> Decision:

@@ -6,7 +6,7 @@ a typo in a severity or a duration fails at start-up, not at 3 a.m.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -15,6 +15,7 @@ from models import policy_lint
 from models.default_policy import DEFAULT_POLICY_YAML
 from models.durations import parse_duration
 from models.matchers import Matchers, parse_matchers
+from models.silence import Silence, policy_silence
 from models.timestamps import parse_ms
 
 SEVERITIES = ("P0", "P1", "P2", "P3")
@@ -37,14 +38,6 @@ class SeverityRule:
 class SlaTarget:
     response_ms: int
     resolution_ms: int
-
-
-@dataclass(frozen=True)
-class Silence:
-    matchers: Matchers
-    starts_at: int
-    ends_at: int
-    comment: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,7 +89,7 @@ class Policy:
     postmortem_severities: frozenset[str]
     postmortem_initial_ms: int
     postmortem_detailed_ms: int
-    silences: tuple[Silence, ...] = ()
+    silences: tuple[Silence, ...] = ()  # the policy file's
     maintenance: tuple[Maintenance, ...] = ()
     inhibitions: tuple[Inhibition, ...] = ()
     retention_ms: int = 8 * 86_400_000
@@ -106,6 +99,23 @@ class Policy:
     #: Severity decisions by incident facts (``models.severity.classify_memo``): a pure
     #: function of the facts and ``rules``, so remembering them changes no outcome.
     classified: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+    #: Silences made at run time (``POST /v1/silences``), by id: ``with_silences`` sets them.
+    live_silences: dict[str, Silence] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def all_silences(self) -> list[Silence]:
+        return [*self.silences, *self.live_silences.values()]
+
+    def silence(self, silence_id: str) -> Silence | None:
+        """A silence by id, from the file or made at run time."""
+        found = self.live_silences.get(silence_id)
+        return found or next((s for s in self.silences if s.silence_id == silence_id), None)
+
+    def with_silences(self, live: dict[str, Silence]) -> "Policy":
+        """This policy with ``live`` as its run-time silences (the severity memo is shared)."""
+        policy = replace(self, live_silences=dict(live))
+        object.__setattr__(policy, "classified", self.classified)
+        return policy
 
 
 def load_policy(text: str | None = None) -> Policy:
@@ -219,11 +229,11 @@ def _runbook(data: dict, base: str) -> Runbook:
 
 
 def _silence(data: dict) -> Silence:
-    return Silence(
-        matchers=parse_matchers(data["matchers"]),
-        starts_at=parse_ms(data["starts_at"]),
-        ends_at=parse_ms(data["ends_at"]),
-        comment=str(data.get("comment", "")),
+    return policy_silence(
+        parse_matchers(data["matchers"]),
+        parse_ms(data["starts_at"]),
+        parse_ms(data["ends_at"]),
+        str(data.get("comment", "")),
     )
 
 

@@ -31,6 +31,7 @@ from models.links import merge_links, runbook_for
 from models.membership import drop_member, end_member, put_member
 from models.severity import classify_memo, incident_facts, is_upgrade, member_facts, stated_facts
 from models.signal import Signal, SignalKind, SignalStatus
+from models.silence import silence_id_of
 from models.sla import breaches_due
 from models.state import Decision, Outcome, SignalState
 from models.suppression import suppression_reason
@@ -158,8 +159,17 @@ def _on_firing(ctx: Context, signal: Signal, state: SignalState, incident: Incid
             return _refire(ctx, incident, signal, state)
         drop_member(ctx, incident, fp)
         state.incident_id = ""
-    reason = suppression_reason(signal, ctx.policy, _firing_labels(ctx, fp))
-    state.suppressed = reason
+    return _place(ctx, signal, state)
+
+
+def _place(ctx: Context, signal: Signal, state: SignalState) -> Decision:
+    """Where a firing signal with no incident goes: suppressed, into an incident, gated or
+    opening one."""
+    fp = signal.fingerprint
+    reason = suppression_reason(signal, ctx.policy, _firing_labels(ctx, fp), ctx.now)
+    if reason != state.suppressed:
+        state.suppressed = reason
+        ctx.touched.add(fp)
     if reason:
         return Decision(Outcome.SUPPRESSED, reason, fingerprint=fp)
     target = _absorbing_incident(ctx, signal)
@@ -172,6 +182,38 @@ def _on_firing(ctx: Context, signal: Signal, state: SignalState, incident: Incid
             ctx.announce(target, EventKind.SIGNAL_ADDED, signal.at, len(target.members), fingerprint=fp)
         return _joined(ctx, target, signal)
     return _gate_or_open(ctx, signal)
+
+
+def reconsider(ctx: Context) -> None:
+    """Evaluate again each firing signal whose silence has ended (or is gone) by ``ctx.now``:
+    it opens or joins an incident now, as if it had just fired, unless something else mutes it."""
+    policy = ctx.policy
+    for fp, known in list(ctx.state.signals.items()):
+        silence_id = silence_id_of(known.suppressed)
+        if not silence_id or known.status != SignalStatus.FIRING:
+            continue
+        silence = policy.silence(silence_id)
+        if silence is None or not silence.active(ctx.now):
+            _place(ctx, _held_signal(fp, known), known)
+
+
+def _held_signal(fp: str, known: SignalState) -> Signal:
+    """A muted signal as it last arrived, from what its state keeps (its title: its alert name)."""
+    stated = dict(part.split("=", 1) for part in known.stated.split("\x1f")) if known.stated else {}
+    severity = stated.pop("severity", "")
+    return Signal(
+        source=known.source,
+        fingerprint=fp,
+        status=SignalStatus.FIRING,
+        starts_at=known.starts_at,
+        ends_at=known.ends_at,
+        service=known.service,
+        title=known.labels.get("alertname") or known.service,
+        labels=dict(known.labels),
+        annotations=stated,
+        severity=severity,
+        kind=SignalKind(known.kind),
+    )
 
 
 def _refire(ctx: Context, incident: Incident, signal: Signal, state: SignalState) -> Decision:

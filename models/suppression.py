@@ -1,9 +1,11 @@
 """Suppression: silences, recurring maintenance windows and inhibition rules.
 
-A suppressed signal is recorded with its reason and opens or joins no incident. Times are
-the signal's own (event time): a replay suppresses exactly what the live run did.
-Inhibition works within a correlation group (the state one partition owns): a firing
-source signal suppresses matching targets that share the ``equal`` labels.
+A suppressed signal is recorded with its reason and opens or joins no incident. A silence
+(``models.silence``) mutes what arrives while it is active (the engine's ``now``, recorded
+with each input, so a replay suppresses exactly what the live run did); a maintenance
+window mutes signals that start within it. Inhibition works within a correlation group
+(the state one partition owns): a firing source signal suppresses matching targets that
+share the ``equal`` labels.
 """
 
 from collections.abc import Iterable, Mapping
@@ -30,12 +32,13 @@ def _in_window(window: Maintenance, at: int) -> bool:
     )
 
 
-def suppression_reason(signal: Signal, policy: Policy, firing: Iterable[Mapping[str, str]]) -> str:
-    """Why ``signal`` is suppressed ("silence: …", "maintenance: …", "inhibited: …"), or ""."""
+def suppression_reason(signal: Signal, policy: Policy, firing: Iterable[Mapping[str, str]], at: int) -> str:
+    """Why ``signal``, arriving at ``at``, is suppressed ("silence ID: …", "maintenance: …",
+    "inhibited: …"), or ""."""
     labels = {**signal.labels, "service": signal.service}
-    for silence in policy.silences:
-        if silence.starts_at <= signal.starts_at < silence.ends_at and match_all(silence.matchers, labels):
-            return f"silence: {silence.comment or 'matched'}"
+    for silence in policy.all_silences:
+        if silence.mutes(labels, at):
+            return silence.reason
     for window in policy.maintenance:
         if window.service == signal.service and _in_window(window, signal.starts_at):
             return f"maintenance: {window.service}"

@@ -16,12 +16,14 @@ from models.lifecycle import EventKind, LifecycleEvent
 from models.membership import end_member
 from models.policy import Policy
 from models.signal import SignalStatus
-from models.signal_flow import emit_breaches, maybe_auto_resolve, reclassify
+from models.signal_flow import emit_breaches, maybe_auto_resolve, reclassify, reconsider
+from models.silence import silence_id_of
 from models.sla import RESOLUTION, RESPONSE, deadlines, postmortems_due
 from models.state import KeyState, SignalState
 
 
 def run_timers(ctx: Context) -> None:
+    reconsider(ctx)
     for incident in list(ctx.state.incidents.values()):
         if incident.status.is_open:
             _expire_stale(ctx, incident)
@@ -177,7 +179,8 @@ def next_due(state: KeyState, policy: Policy) -> int:
                     times += _member_times(known, policy, member.firing)
     live = {fp for incident in state.incidents.values() for fp in incident.members}
     idle = (s for fp, s in state.signals.items() if fp not in live and fp not in state.pending)
-    times += [s.last_seen + policy.retention_ms for s in idle]
+    for known in idle:
+        times += [known.last_seen + policy.retention_ms, silence_end(known, policy)]
     times += _check_times(state, policy)
     return min((t for t in times if t > 0), default=0)
 
@@ -208,7 +211,17 @@ def _member_times(known: SignalState, policy: Policy, firing: bool = True) -> li
 
 def _signal_times(known: SignalState, policy: Policy) -> list[int]:
     """Every timer a signal could have, member or not (a lower bound is all ``due`` needs)."""
-    return [*_member_times(known, policy), known.last_seen + policy.retention_ms]
+    return [*_member_times(known, policy), known.last_seen + policy.retention_ms, silence_end(known, policy)]
+
+
+def silence_end(known: SignalState, policy: Policy) -> int:
+    """When the silence muting a firing signal ends (0: none mutes it); a silence no longer
+    known (pruned, or gone from the policy) is due at once."""
+    silence_id = silence_id_of(known.suppressed)
+    if not silence_id or known.status != SignalStatus.FIRING:
+        return 0
+    silence = policy.silence(silence_id)
+    return silence.ends_at if silence is not None else known.last_seen
 
 
 def _check_times(state: KeyState, policy: Policy) -> list[int]:

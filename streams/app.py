@@ -5,17 +5,19 @@ import ssl
 import faust
 
 from sinks.clickhouse.writer import EventWriter, JSONWriter
-from streams import stall_guard
+from streams import silence_book, stall_guard
 from streams.agents import correlate, ingest, sink
 from streams.outcomes import Outcomes
 from streams.roles import API, CLICKHOUSE_ROLES, ENGINE, INGEST, SINK, consumed_topics
 from streams.settings import Settings
+from streams.silence_book import SilenceBook
 from streams.state_store import StateStore
 from streams.topics import TopicNames
 from streams.transport import consumer_url
 from streams.web import engine_state, health
 from streams.web import incidents as incidents_api
 from streams.web import ingest as ingest_api
+from streams.web import silences as silences_api
 from streams.web.auth import Access
 
 # Short group timeouts: a single worker joins in seconds instead of ~30 s, and a dead
@@ -81,10 +83,11 @@ def create_app(settings: Settings, writer: EventWriter | None = None) -> faust.A
     outcomes = Outcomes() if ENGINE in roles else None  # commands wait for an engine in this process
     waiting: dict[str, JSONWriter] = {}
     store: StateStore | None = None
+    book = register_silences(app, settings, names, signals, access) if roles & {ENGINE, API} else None
     if INGEST in roles:
         register_ingest(app, settings, names, signals, dlq)
     if ENGINE in roles:
-        store = register_engine(app, settings, names, signals, dlq, outcomes)
+        store = register_engine(app, settings, names, signals, dlq, outcomes, book)
     if SINK in roles:
         waiting = register_sinks(app, settings, names, dlq, writer)
     if API in roles:
@@ -119,6 +122,7 @@ def register_engine(
     signals: faust.TopicT,
     dlq: faust.TopicT,
     outcomes: Outcomes | None,
+    book: SilenceBook | None = None,
 ) -> StateStore:
     """The correlate agent and its state table; returns the store the state views read."""
     store = StateStore(correlate.incident_table(app, settings.partitions), cache_keys=settings.state_cache_keys)
@@ -137,8 +141,25 @@ def register_engine(
         batch_seconds=settings.correlate_batch_seconds,
         tick_seconds=settings.tick_seconds,
         outcomes=outcomes,
+        book=book,
     )
     return store
+
+
+def register_silences(
+    app: faust.App, settings: Settings, names: TopicNames, signals: faust.TopicT, access: Access
+) -> SilenceBook:
+    """The silences this process knows, read from their compacted topic; with the API role,
+    the views that make, list and expire them."""
+    book = SilenceBook()
+
+    @app.task
+    async def follow_silences() -> None:
+        await silence_book.follow(book, settings.bootstrap_servers, names.silences)
+
+    if API in settings.role_set:
+        silences_api.register(app, book, raw_topic(app, names.silences), signals, settings.partitions, access)
+    return book
 
 
 def register_sinks(

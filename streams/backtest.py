@@ -20,7 +20,7 @@ from models.policy import Policy
 from models.replay import Recorded, replay
 from models.signal import Signal
 from models.signal_flow import MAX_SEEN
-from sinks.clickhouse.history import recorded_events, stored_inputs
+from sinks.clickhouse.history import recorded_events, stored_inputs, stored_silences
 from streams.codec import decode_item
 from streams.signal_log import TICK
 
@@ -50,7 +50,8 @@ def backtest(
     read = Read()
     recorded = recorded_events(client, database, since_ms)
     until = max((at for _, _, at in recorded), default=since_ms)
-    base = replay(read.inputs(stored_inputs(client, database, since_ms, service)), baseline, until)
+    silences = [decode_item(payload) for payload in stored_silences(client, database)]
+    base = replay(read.inputs(stored_inputs(client, database, since_ms, service)), baseline, until, silences)
     if service:
         recorded = [e for e in recorded if token_of_incident(e[1]) in read.tokens]
     report = {
@@ -59,7 +60,8 @@ def backtest(
         "baseline": summary(base),
     }
     if candidate is not None:
-        other = replay(Read().inputs(stored_inputs(client, database, since_ms, service)), candidate, until)
+        rows = stored_inputs(client, database, since_ms, service)
+        other = replay(Read().inputs(rows), candidate, until, silences)
         report["candidate"] = summary(other)
         report["differences"] = differences(base, other, first)
     return report

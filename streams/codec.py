@@ -29,6 +29,7 @@ from models.command import Command
 from models.parsers.result import Input
 from models.report import UserReport
 from models.signal import Signal, SignalAck
+from models.silence import Silence
 
 _TYPES: dict[str, Any] = {
     "signal": Signal,
@@ -36,6 +37,7 @@ _TYPES: dict[str, Any] = {
     "check": CheckResult,
     "report": UserReport,
     "command": Command,
+    "silence": Silence,
 }
 _TAGS = {cls: tag for tag, cls in _TYPES.items()}
 
@@ -135,6 +137,13 @@ def encode_records(
         records.add(head, encoded)
     records.flush()
     return records.done, too_big
+
+
+def encode_silence(silence: Silence) -> bytes:
+    """A silence as one keyless group, sent to every partition (``streams.silence_book``) so
+    each applies it in order with its inputs; its ``now`` is when it was made or changed."""
+    head = _head(Group("", "", []), silence.updated_at)
+    return _record(silence.updated_at, [head + encode_item(silence) + b"]}"])
 
 
 def encode_tick(now: int) -> bytes:

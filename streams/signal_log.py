@@ -21,9 +21,11 @@ import orjson
 
 from models.check import CheckResult
 from models.command import Command
+from models.matchers import format_matchers
 from models.parsers.result import Input
 from models.report import UserReport
 from models.signal import Signal, SignalAck
+from models.silence import Silence
 from models.state import Decision, Outcome
 from models.timestamps import format_ms
 from streams.codec import encode_item
@@ -50,6 +52,9 @@ def _describe(item: Input) -> tuple[str, str, int, str, str, str]:
         return "report", str(item.channel), item.reported_at, item.service, "firing", item.summary
     if isinstance(item, Command):
         return "command", item.actor, item.at, "", str(item.action), item.text
+    if isinstance(item, Silence):
+        title = f"{format_matchers(item.matchers)} {item.comment}"
+        return "silence", item.created_by, item.updated_at, "", str(item.state(item.updated_at)), title
     raise TypeError(type(item).__name__)
 
 
@@ -92,15 +97,16 @@ def _whole(item: Input, decision: Decision) -> dict:
 TICK = "tick"
 
 
-def tick_record(now: int, where: Where, events: int) -> dict:
+def tick_record(now: int, where: Where, events: int, position: int = 0) -> dict:
     """The row of a tick that changed ``where.token``'s state (``events``: how many it emitted).
 
     Timers run when a tick arrives, so a replay must tick where the live engine did to
     publish the same events; ticks that changed nothing need no row.
     """
-    material = "\x1f".join((TICK, where.token, str(now), str(where.partition), str(where.offset))).encode()
+    place = (str(where.partition), str(where.offset), *([str(position)] if position else []))
+    material = "\x1f".join((TICK, where.token, str(now), *place))
     return {
-        "signal_id": hashlib.sha256(material).hexdigest()[:32],
+        "signal_id": hashlib.sha256(material.encode()).hexdigest()[:32],
         "at": format_ms(now),
         "received_at": format_ms(now),
         "input": TICK,
@@ -108,5 +114,5 @@ def tick_record(now: int, where: Where, events: int) -> dict:
         "reason": f"{events} events",
         "payload": "",
         **where._asdict(),
-        "position": 0,
+        "position": position,
     }

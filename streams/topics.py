@@ -66,6 +66,11 @@ class TopicNames:
         return f"{self.prefix}.service-status"
 
     @property
+    def silences(self) -> str:
+        """Compacted: every silence made over the API, keyed by id (its latest version)."""
+        return f"{self.prefix}.silences"
+
+    @property
     def dlq(self) -> str:
         """Rejected input, verbatim, with the reason in headers."""
         return f"{self.prefix}.dlq"
@@ -82,6 +87,7 @@ class TopicNames:
             self.event_log,
             self.signal_log,
             self.service_status,
+            self.silences,
             self.dlq,
         ]
 
@@ -92,7 +98,8 @@ async def ensure_topics(bootstrap_servers: str, names: TopicNames, partitions: i
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        configs = {names.service_status: {"cleanup.policy": "compact"}}
+        compacted = {"cleanup.policy": "compact"}
+        configs = {names.service_status: compacted, names.silences: compacted}
         missing = [
             NewTopic(name, partitions, 1, topic_configs=configs.get(name, {}))
             for name in names.all()

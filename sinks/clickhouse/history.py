@@ -16,6 +16,8 @@ ORDER BY partition, offset, position
 
 TOKENS_SQL = "AND token IN (SELECT token FROM {db}.signals WHERE service = {service} AND token != '')"
 
+SILENCES_SQL = "SELECT payload FROM {db}.signals FINAL WHERE input = 'silence' ORDER BY received_at"
+
 EVENTS_SQL = """
 SELECT DISTINCT event_id, incident_id, toUnixTimestamp64Milli(at) AS at
 FROM {db}.incident_events
@@ -41,3 +43,9 @@ def stored_inputs(
 def recorded_events(client: Client, database: str, opened_from: int) -> list[tuple[str, str, int]]:
     """(event id, incident id, at ms) of every event of the incidents opened since ``opened_from``."""
     return client.query(EVENTS_SQL.format(db=database, since=int(opened_from))).result_rows
+
+
+def stored_silences(client: Client, database: str) -> list[str]:
+    """Every silence version the engine applied (payloads), of any time: few, and a replay
+    needs those made before its window too."""
+    return [row[0] for row in client.query(SILENCES_SQL.format(db=database)).result_rows]

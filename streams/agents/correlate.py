@@ -33,11 +33,12 @@ from faust.types import EventT
 from tenacity import AsyncRetrying, wait_random_exponential
 
 from models.command import Command
-from models.engine import step_in_place, tick_in_place
+from models.engine import muted_by, recheck, step_in_place, tick_in_place
 from models.errors import Reason, Rejection
 from models.lifecycle import EventKind, LifecycleEvent
 from models.policy import Policy
 from models.service_status import changed_statuses, service_statuses
+from models.silence import Silence
 from models.state import Decision, KeyState, Outcome
 from models.timers import scheduled
 from models.timestamps import format_ms
@@ -50,6 +51,7 @@ from streams.outcomes import CommandOutcome, Outcomes
 from streams.produce import hand_over
 from streams.routing import partition_of
 from streams.row_records import row_records
+from streams.silence_book import SilenceBook
 from streams.state_store import StateStore
 from streams.timer_index import TimerIndex
 
@@ -97,15 +99,26 @@ class Batch:
 
 
 class Correlator:
-    def __init__(self, store: StateStore, policy: Policy, partitions: int) -> None:
+    def __init__(self, store: StateStore, policy: Policy, partitions: int, book: SilenceBook | None = None) -> None:
         # Hot state: the engine works on the store's decoded states in place, so a batch pays
         # JSON only for what it changed. They always equal what the table holds after a batch;
         # a failed batch or a rebalance drops them and the table is read again.
         self.store = store
-        self.policy = policy
+        self.base_policy = policy
+        self.book = book or SilenceBook()
+        self._policy = (-1, policy)
         self.partitions = partitions
         self.timers = TimerIndex()
         self.scanned: set[int] = set()
+
+    @property
+    def policy(self) -> Policy:
+        """The policy with the silences known now (rebuilt only when one changed)."""
+        version, policy = self._policy
+        if version != self.book.version:
+            policy = self.base_policy.with_silences(self.book.silences)
+            self._policy = (self.book.version, policy)
+        return policy
 
     def forget_partitions(self, partitions: set[int]) -> None:
         """After a rebalance or a failed batch, rescan before trusting the timer index or cache."""
@@ -128,6 +141,9 @@ class Correlator:
         index = 0  # an input's place in its record: part of its signal-log id
         arrivals: set[int] = set()
         for token, key, items, now, trace in message["groups"]:
+            if not token:  # silences: every partition gets them
+                index = self.apply_silences(batch, event, items, now, index)
+                continue
             trace_id = trace or record_trace
             state = self.load(batch, token, event)
             touched = batch.touched[token]
@@ -148,6 +164,40 @@ class Correlator:
                     batch.unrecognised.update(fact.split("=", 1)[0] for fact in decision.unrecognised)
             arrivals.add(now)
         batch.arrivals += sorted(arrivals)  # one per source record the message carries
+
+    def apply_silences(self, batch: Batch, event: EventT, silences: list[Silence], now: int, index: int) -> int:
+        """Learn each silence, log it, and for one that has ended let what it muted through now.
+
+        Returns the next input's place in the record (the rechecks' log rows come after it).
+        """
+        partition, offset = event.message.partition, event.message.offset
+        for silence in silences:
+            self.book.put(silence)
+            where = signal_log.Where("", "", partition, offset)
+            batch.log.append(signal_log.record(silence, Decision(Outcome.ACCEPTED), now, index, where))
+            index += 1
+            if silence.ends_at > now:
+                continue
+            for token in self._muted(partition, silence.silence_id, batch):
+                state, changed = self.load(batch, token, event), set()
+                events = recheck(state, now, self.policy, touched=changed)
+                if changed:
+                    batch.touched[token] |= changed
+                    batch.events += events
+                    where = signal_log.Where(token, state.key, partition, offset)
+                    batch.log.append(signal_log.tick_record(now, where, len(events), index))
+                    index += 1
+        return index
+
+    def _muted(self, partition: int, silence_id: str, batch: Batch) -> list[str]:
+        """Keys of ``partition`` with a signal ``silence_id`` mutes: a walk of the partition's
+        keys, paid only when a silence is expired early."""
+        return [
+            token
+            for token in self.store.tokens()
+            if partition_of(token, self.partitions) == partition
+            and muted_by(batch.states.get(token) or self.store.load(token), silence_id)
+        ]
 
     def apply_tick(self, batch: Batch, event: EventT, now: int) -> None:
         partition = event.message.partition
@@ -272,8 +322,9 @@ def register(
     tick_seconds: float = 1.0,
     max_backoff: float = 30.0,
     outcomes: Outcomes | None = None,
+    book: SilenceBook | None = None,
 ) -> Correlator:
-    correlator = Correlator(store, policy, partitions)
+    correlator = Correlator(store, policy, partitions, book)
 
     async def publish(batch: Batch) -> None:
         published = [e.to_dict() for e in batch.events]

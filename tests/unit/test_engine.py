@@ -252,7 +252,9 @@ def test_silence_suppresses_with_reason_and_opens_nothing() -> None:
         )
     )
     run.feed(alert("DiskFull"))
-    assert (run.decisions[0].outcome, run.decisions[0].reason) == (Outcome.SUPPRESSED, "silence: disk swap")
+    silence = run.policy.silences[0]
+    assert (run.decisions[0].outcome, run.decisions[0].reason) == (Outcome.SUPPRESSED, f"{silence.reason}")
+    assert run.decisions[0].reason.endswith(": disk swap") and silence.silence_id in run.decisions[0].reason
     run.feed(alert("DiskFull", starts=T0 + 2 * HOUR))  # after the silence ended
     assert run.kinds() == ["opened"]
 
