@@ -19,6 +19,11 @@ def get_json(url: str, token: str | None = None, timeout: float = 10.0) -> tuple
     return _send(urllib.request.Request(url, headers=headers), timeout)
 
 
+def delete_json(url: str, token: str | None = None, timeout: float = 10.0) -> tuple[int, object]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return _send(urllib.request.Request(url, headers=headers, method="DELETE"), timeout)
+
+
 def _send(request: urllib.request.Request, timeout: float) -> tuple[int, object]:
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

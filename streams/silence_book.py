@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 #: How long an expired silence is still listed (and applied to late history): Alertmanager's default.
 KEEP_EXPIRED_MS = 5 * 86_400_000
+RETRY_SECONDS = 2.0
 
 
 class SilenceBook:
@@ -45,6 +46,7 @@ class SilenceBook:
             return False
         self.silences[silence.silence_id] = silence
         self.version += 1
+        self.prune(silence.updated_at)
         return True
 
     def prune(self, now: int) -> None:
@@ -87,7 +89,22 @@ def decoded(values: Iterable[bytes | None]) -> list[Silence]:
 
 
 async def follow(book: SilenceBook, bootstrap_servers: str, topic: str) -> None:
-    """Read ``topic`` from its start, then keep reading: every version lands in ``book``."""
+    """Read ``topic`` from its start, then keep reading: every version lands in ``book``.
+
+    A failure (the broker away) is logged and the reading starts over after a pause: the
+    worker keeps running on the silences it knows.
+    """
+    while True:
+        try:
+            await _read(book, bootstrap_servers, topic)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("reading silences failed, starting over: %r", exc)
+            await asyncio.sleep(RETRY_SECONDS)
+
+
+async def _read(book: SilenceBook, bootstrap_servers: str, topic: str) -> None:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
@@ -100,7 +117,7 @@ async def follow(book: SilenceBook, bootstrap_servers: str, topic: str) -> None:
             for records in batches.values():
                 for silence in decoded(r.value for r in records):
                     book.put(silence)
-            if not book.ready.is_set() and all(await consumer.position(tp) >= ends[tp] for tp in partitions):
+            if not book.ready.is_set() and all([await consumer.position(tp) >= ends[tp] for tp in partitions]):
                 book.ready.set()
                 log.info("silences read: %d known", len(book.silences))
     finally:

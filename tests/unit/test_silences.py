@@ -5,8 +5,8 @@ import pytest
 from models.engine import muted_by, recheck
 from models.matchers import Matcher, format_matchers, parse_any_matchers, parse_matcher_text
 from models.policy import load_policy
-from models.silence import SilenceState, expire, new_silence, newer, silence_id_of
 from models.replay import Recorded, replay
+from models.silence import SilenceState, expire, new_silence, newer, silence_id_of
 from models.state import Outcome
 from models.timers import next_due, scheduled
 from tests.support.engine import HOUR, MIN, T0, Run, alert, resolved

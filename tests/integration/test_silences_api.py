@@ -1,0 +1,140 @@
+"""Silences made over HTTP on one worker mute matching alerts on another, and let them
+through when they end — expired early over HTTP, or at their end time — without a re-send.
+
+Two ``tocsin worker`` processes (engine, sink, api; each its own chDB) share the signals
+partitions on the session's real broker. The test makes the silence on A, checks that B
+lists it, sends alerts whose keys B's engine owns and A's engine owns, and reads the
+outcomes from the signal log and the lifecycle events from ``tocsin.incidents``.
+"""
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+
+from models.correlation import key_for_service, key_token
+from models.timestamps import format_ms
+from streams.client import delete_json, get_json, post_json
+from streams.local.broker import EmbeddedBroker, free_port
+from streams.routing import partition_of
+from streams.topics import TopicNames, ensure_topics
+from tests.support.processes import readyz, spawn_worker
+from tests.support.stack import read_until
+
+pytestmark = pytest.mark.integration
+PARTITIONS = 4
+
+
+def owned(port: int) -> list[int]:
+    body = readyz(port)
+    found = [p for topic, p in body.get("partitions", {}).items() if topic.endswith(".signals")]
+    return found[0] if body.get("ready") and found else []
+
+
+def wait_until(check: Callable[[], object], timeout: float, what: str) -> object:
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.3)
+    return found
+
+
+def service_on(partitions: list[int], prefix: str) -> str:
+    """A service whose key lives on one of ``partitions``."""
+    for i in range(200):
+        service = f"{prefix}-{i}"
+        if partition_of(key_token(key_for_service(service, {})), PARTITIONS) in partitions:
+            return service
+    raise AssertionError("no such service")
+
+
+def webhook(*services: str) -> dict:
+    now = format_ms(int(time.time() * 1000))
+    alerts = [
+        {"status": "firing", "labels": {"alertname": "Down", "service": s, "severity": "critical"}, "startsAt": now}
+        for s in services
+    ]
+    return {"version": "4", "status": "firing", "alerts": alerts}
+
+
+def read(broker: EmbeddedBroker, topic: str, done: Callable[[list[dict]], bool], timeout: float) -> list[dict]:
+    """Rows of ``topic`` (a record may carry a list of rows) once ``done`` holds for them."""
+
+    def rows(records: list) -> list[dict]:
+        out: list[dict] = []
+        for record in records:
+            value = orjson.loads(record.value)
+            out += value if isinstance(value, list) else [value]
+        return out
+
+    records = asyncio.run(read_until(broker.bootstrap_servers, topic, lambda r: done(rows(r)), timeout))
+    return rows(records)
+
+
+def opened(events: list[dict], service: str) -> bool:
+    return any(e["kind"] == "opened" and e["service"] == service for e in events)
+
+
+def test_a_silence_made_on_one_worker_mutes_on_another_and_ends_there(broker: EmbeddedBroker, tmp_path: Path) -> None:
+    app_id, prefix = f"sil-{uuid.uuid4().hex[:8]}", f"s{uuid.uuid4().hex[:8]}"
+    names = TopicNames(prefix)
+    asyncio.run(ensure_topics(broker.bootstrap_servers, names, PARTITIONS))
+    ports = free_port(), free_port()
+    options = ["--roles", "engine,sink,api", "--partitions", str(PARTITIONS), "--app-id", app_id]
+    workers = [
+        spawn_worker(broker.url, tmp_path / name, port, "memory://", *options, "--topic-prefix", prefix)
+        for name, port in zip("ab", ports, strict=True)
+    ]
+    a, b = (f"http://127.0.0.1:{port}" for port in ports)
+    try:
+        wait_until(lambda: all(owned(p) for p in ports), 120, "both workers ready, each owning partitions")
+        on_a, on_b = owned(ports[0]), owned(ports[1])
+        assert sorted(on_a + on_b) == list(range(PARTITIONS))
+        db_a, db_b, web = service_on(on_a, "db"), service_on(on_b, "db"), service_on(on_b, "web")
+
+        status, made = post_json(
+            f"{a}/v1/silences",
+            {"matchers": '{service=~"db-.*", severity!="info"}', "duration": "1h", "comment": "db upgrade"},
+        )
+        assert status == 200, made
+        silence_id = made["id"]
+        assert made["state"] == "active" and made["matchers"] == '{service=~"db-.*", severity!="info"}'
+
+        def listed_on_b() -> list:
+            return [s for s in get_json(f"{b}/v1/silences?state=active")[1]["silences"] if s["id"] == silence_id]
+
+        wait_until(listed_on_b, 20, "B to list the silence made on A")
+        assert post_json(f"{a}/v1/alertmanager", webhook(db_a, db_b, web))[0] == 202
+
+        log = read(broker, names.signal_log, lambda rows: len([r for r in rows if r["input"] == "signal"]) >= 3, 30)
+        outcomes = {r["service"]: (r["outcome"], r["reason"]) for r in log if r["input"] == "signal"}
+        assert outcomes[db_b][0] == outcomes[db_a][0] == "suppressed", outcomes
+        assert outcomes[db_b][1].startswith(f"silence {silence_id}"), "the row names the silence"
+        assert outcomes[web][0] == "accepted"
+        events = read(broker, names.incidents, lambda e: opened(e, web), 30)
+        assert not opened(events, db_a) and not opened(events, db_b)
+
+        status, ended = delete_json(f"{b}/v1/silences/{silence_id}")
+        assert status == 200 and ended["state"] == "expired", ended
+        events = read(broker, names.incidents, lambda e: opened(e, db_a) and opened(e, db_b), 30)
+        assert opened(events, db_a) and opened(events, db_b), "expired, the still-firing alerts open incidents"
+        assert delete_json(f"{a}/v1/silences/nope")[0] == 404
+
+        cache = service_on(on_b, "cache")
+        status, short = post_json(f"{b}/v1/silences", {"matchers": [f"service={cache}"], "duration": "5s"})
+        assert status == 200, short
+        assert post_json(f"{a}/v1/alertmanager", webhook(cache))[0] == 202
+        muted_at = time.monotonic()
+        events = read(broker, names.incidents, lambda e: opened(e, cache), 40)
+        assert opened(events, cache), "at its end time the silence lets the alert through"
+        assert time.monotonic() - muted_at >= 3, "not before the silence ended"
+        assert post_json(f"{a}/v1/silences", {"matchers": "{service=}", "ends_at": "yesterday"})[0] == 400
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
