@@ -235,6 +235,77 @@ def close(incident_id: str, actor: str, url: str, token: str | None, postmortem_
     _act("close", incident_id, actor, url, token, postmortem_url=postmortem_url)
 
 
+def silence_options(function: object) -> object:
+    options = [
+        click.option("--url", default=LIVE_URL, show_default=True, help="A running tocsin's HTTP address."),
+        click.option("--token", envvar="TOCSIN_API_TOKEN", help="Bearer token, if the API requires one."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _answered(status: int, answer: object) -> object:
+    """``answer`` when the request succeeded; otherwise print it and exit 1."""
+    if status != 200:
+        click.echo(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode(), err=True)
+        sys.exit(1)
+    return answer
+
+
+@main.group()
+def silence() -> None:
+    """Make, list and expire silences on a running tocsin (no restart)."""
+
+
+@silence.command("add")
+@silence_options
+@click.argument("matchers", nargs=-1, required=True)
+@click.option("--duration", default="", help="How long: 30m, 2h, 1d [2h unless --end is given].")
+@click.option("--start", default="", help="RFC 3339 start [now].")
+@click.option("--end", default="", help="RFC 3339 end (instead of --duration).")
+@click.option("--created-by", default=getpass.getuser, help="Who makes it [your login].")
+@click.option("--comment", default="", help="Why: shown with every signal it mutes.")
+def silence_add(url: str, token: str | None, matchers: tuple[str, ...], **fields: str) -> None:
+    """Mute signals MATCHERS match, e.g. 'service="db"' 'env=~"staging|dev"'."""
+    from streams.client import post_json
+
+    body = {
+        "matchers": list(matchers),
+        "starts_at": fields["start"],
+        "ends_at": fields["end"],
+        "duration": fields["duration"] or ("" if fields["end"] else "2h"),
+        "created_by": fields["created_by"],
+        "comment": fields["comment"],
+    }
+    made = _answered(*post_json(f"{url}/v1/silences", body, token))
+    click.echo(f"silence {made['id']}: {made['matchers']} until {made['ends_at']}")
+
+
+@silence.command("list")
+@silence_options
+@click.option("--state", type=click.Choice(["active", "pending", "expired"]), help="Only silences in this state.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def silence_list(url: str, token: str | None, state: str | None, as_json: bool) -> None:
+    """Silences, active first."""
+    from streams.client import get_json
+    from streams.reports import silences_table
+
+    rows = _answered(*get_json(f"{url}/v1/silences" + (f"?state={state}" if state else ""), token))["silences"]
+    click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() if as_json else silences_table(rows))
+
+
+@silence.command("expire")
+@silence_options
+@click.argument("silence_id")
+def silence_expire(url: str, token: str | None, silence_id: str) -> None:
+    """End a silence now: what it muted and still fires is evaluated again."""
+    from streams.client import delete_json
+
+    ended = _answered(*delete_json(f"{url}/v1/silences/{silence_id}", token))
+    click.echo(f"silence {ended['id']}: {ended['state']} since {ended['ends_at']}")
+
+
 def read_options(function: object) -> object:
     options = [
         click.option("--url", default=LIVE_URL, show_default=True, help="A running tocsin's HTTP address."),

@@ -154,3 +154,10 @@ def incidents_table(rows: list[dict]) -> str:
         ],
         ["incident", "sev", "status", "service", "detected", "resolved", "title"],
     )
+
+
+def silences_table(rows: list[dict]) -> str:
+    return table(
+        [[r[c] for c in ("id", "state", "matchers", "starts_at", "ends_at", "created_by", "comment")] for r in rows],
+        ["silence", "state", "matchers", "starts", "ends", "by", "comment"],
+    )

@@ -8,6 +8,8 @@ outcomes from the signal log and the lifecycle events from ``tocsin.incidents``.
 """
 
 import asyncio
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -75,6 +77,13 @@ def read(broker: EmbeddedBroker, topic: str, done: Callable[[list[dict]], bool],
     return rows(records)
 
 
+def tocsin(*args: str) -> str:
+    """The ``tocsin`` command line's output (it must succeed)."""
+    done = subprocess.run([str(Path(sys.executable).parent / "tocsin"), *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def opened(events: list[dict], service: str) -> bool:
     return any(e["kind"] == "opened" and e["service"] == service for e in events)
 
@@ -124,9 +133,12 @@ def test_a_silence_made_on_one_worker_mutes_on_another_and_ends_there(broker: Em
         assert opened(events, db_a) and opened(events, db_b), "expired, the still-firing alerts open incidents"
         assert delete_json(f"{a}/v1/silences/nope")[0] == 404
 
+        listed = orjson.loads(tocsin("silence", "list", "--url", b, "--state", "expired", "--json"))
+        assert [s["id"] for s in listed] == [silence_id], "the command line lists it as expired"
+
         cache = service_on(on_b, "cache")
-        status, short = post_json(f"{b}/v1/silences", {"matchers": [f"service={cache}"], "duration": "5s"})
-        assert status == 200, short
+        made = tocsin("silence", "add", f'service="{cache}"', "--duration", "5s", "--comment", "cache swap", "--url", b)
+        assert made.startswith("silence ") and f'{{service="{cache}"}}' in made, made
         assert post_json(f"{a}/v1/alertmanager", webhook(cache))[0] == 202
         muted_at = time.monotonic()
         events = read(broker, names.incidents, lambda e: opened(e, cache), 40)
