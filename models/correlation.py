@@ -103,3 +103,26 @@ def root_cause(failing: Iterable[str], dependencies: Mapping[str, Iterable[str]]
     dependents = {leaf: sum(1 for s in failing if leaf in reach(s)) for leaf in leaves}
     best = max(sorted(dependents), key=lambda s: dependents[s], default="")
     return best if dependents.get(best) else ""
+
+
+def dependents_of(service: str, dependencies: Mapping[str, Iterable[str]]) -> frozenset[str]:
+    """The services that depend on ``service``, directly or through others."""
+    return _dependents(_frozen(dependencies)).get(service, frozenset())
+
+
+@cache
+def _dependents(dependencies: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, frozenset[str]]:
+    users: dict[str, set[str]] = {}
+    for service, deps in dependencies:
+        for dep in deps:
+            users.setdefault(dep, set()).add(service)
+    found = {}
+    for service in users:
+        seen, stack = set(), [service]
+        while stack:
+            for user in users.get(stack.pop(), ()):
+                if user not in seen:
+                    seen.add(user)
+                    stack.append(user)
+        found[service] = frozenset(seen - {service})
+    return found

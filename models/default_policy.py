@@ -125,7 +125,11 @@ suppression:
   #             starts_at: RFC 3339, ends_at: RFC 3339, comment: why}]
   silences: []
   maintenance: []           # [{service: db, days: [sun], start: "02:00", end: "04:00"}]  (UTC)
-  inhibit: []               # [{source: {alertname: SystemDown}, target: {severity: warning}, equal: [service]}]
+  # inhibit: a firing source mutes matching targets, in every correlation key, that share
+  # the `equal` labels; with `dependents: true`, only targets of services depending on the
+  # source's service (see `correlation.dependencies`). Made at run time as silences (GET /v1/silences).
+  # [{source: {alertname: SystemDown}, target: {severity: warning}, equal: [cluster], dependents: true}]
+  inhibit: []
 
 retention:
   resolved: 8d              # forget resolved/closed incidents this long after resolution

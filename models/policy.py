@@ -50,9 +50,13 @@ class Maintenance:
 
 @dataclass(frozen=True)
 class Inhibition:
+    """A firing ``source`` signal mutes ``target`` signals with the same ``equal`` labels (and,
+    with ``dependents``, only those of services depending on the source's), in any key."""
+
     source: Matchers
     target: Matchers
     equal: tuple[str, ...]
+    dependents: bool = False
 
 
 @dataclass(frozen=True)
@@ -263,4 +267,5 @@ def _inhibition(data: dict) -> Inhibition:
         source=parse_matchers(data["source"]),
         target=parse_matchers(data["target"]),
         equal=tuple(data.get("equal") or ()),
+        dependents=bool(data.get("dependents", False)),
     )

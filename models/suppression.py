@@ -10,8 +10,9 @@ share the ``equal`` labels.
 
 from collections.abc import Iterable, Mapping
 
+from models.correlation import dependents_of
 from models.matchers import match_all
-from models.policy import Maintenance, Policy
+from models.policy import Inhibition, Maintenance, Policy
 from models.signal import Signal
 
 DAY_MS = 86_400_000
@@ -46,8 +47,12 @@ def suppression_reason(signal: Signal, policy: Policy, firing: Iterable[Mapping[
         if not match_all(rule.target, labels):
             continue
         for source in firing:
-            if match_all(rule.source, source) and all(
-                source.get(name, "") == labels.get(name, "") for name in rule.equal
-            ):
+            if _inhibits(rule, source, labels, policy):
                 return f"inhibited: by {source.get('alertname') or source.get('service', 'a firing signal')}"
     return ""
+
+
+def _inhibits(rule: Inhibition, source: Mapping[str, str], labels: Mapping[str, str], policy: Policy) -> bool:
+    if not match_all(rule.source, source) or any(source.get(n, "") != labels.get(n, "") for n in rule.equal):
+        return False
+    return not rule.dependents or labels["service"] in dependents_of(source.get("service", ""), policy.dependencies)

@@ -142,6 +142,7 @@ def register_engine(
         tick_seconds=settings.tick_seconds,
         outcomes=outcomes,
         book=book,
+        silences=raw_topic(app, names.silences),
     )
     return store
 

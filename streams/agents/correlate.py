@@ -35,10 +35,11 @@ from tenacity import AsyncRetrying, wait_random_exponential
 from models.command import Command
 from models.engine import muted_by, recheck, step_in_place, tick_in_place
 from models.errors import Reason, Rejection
+from models.inhibition import CREATED_BY, FOREVER, inhibitors
 from models.lifecycle import EventKind, LifecycleEvent
 from models.policy import Policy
 from models.service_status import changed_statuses, service_statuses
-from models.silence import Silence
+from models.silence import Silence, expire
 from models.state import Decision, KeyState, Outcome
 from models.timers import scheduled
 from models.timestamps import format_ms
@@ -52,6 +53,7 @@ from streams.produce import hand_over
 from streams.routing import partition_of
 from streams.row_records import row_records
 from streams.silence_book import SilenceBook
+from streams.silence_book import publish as publish_silence
 from streams.state_store import StateStore
 from streams.timer_index import TimerIndex
 
@@ -96,6 +98,8 @@ class Batch:
     traces: dict[str, str] = field(default_factory=dict)  # event id → trace id of its input
     commands: list[tuple[str, CommandOutcome]] = field(default_factory=list)  # settled once published
     unrecognised: Counter = field(default_factory=Counter)  # severity facts no criterion knows, by fact
+    latest: int = 0  # the latest arrival or tick time the batch applied
+    silences: list[Silence] = field(default_factory=list)  # inhibitions made or ended (models.inhibition)
 
 
 class Correlator:
@@ -163,7 +167,8 @@ class Correlator:
                 if decision.unrecognised:
                     batch.unrecognised.update(fact.split("=", 1)[0] for fact in decision.unrecognised)
             arrivals.add(now)
-        batch.arrivals += sorted(arrivals)  # one per source record the message carries
+        batch.arrivals += sorted(arrivals)
+        batch.latest = max(batch.latest, message["now"], *arrivals)  # one per source record the message carries
 
     def apply_silences(self, batch: Batch, event: EventT, silences: list[Silence], now: int, index: int) -> int:
         """Learn each silence, log it, and for one that has ended let what it muted through now.
@@ -199,7 +204,23 @@ class Correlator:
             and muted_by(batch.states.get(token) or self.store.load(token), silence_id)
         ]
 
+    def inhibitions(self, batch: Batch) -> list[Silence]:
+        """The silences the batch's changed signals make or end under the ``inhibit`` rules."""
+        policy, now, changes = self.policy, batch.latest, []
+        if not policy.inhibitions:
+            return changes
+        for token, fingerprints in batch.touched.items():
+            for silence_id, matchers, comment in inhibitors(batch.states[token], token, fingerprints, policy):
+                known = self.book.silences.get(silence_id)
+                active = known is not None and known.ends_at > now
+                if matchers and not active:
+                    changes.append(Silence(silence_id, matchers, now, FOREVER, CREATED_BY, comment, updated_at=now))
+                elif not matchers and active:
+                    changes.append(expire(known, now))
+        return changes
+
     def apply_tick(self, batch: Batch, event: EventT, now: int) -> None:
+        batch.latest = max(batch.latest, now)
         partition = event.message.partition
         if partition not in self.scanned:
             self._scan(partition)
@@ -323,6 +344,7 @@ def register(
     max_backoff: float = 30.0,
     outcomes: Outcomes | None = None,
     book: SilenceBook | None = None,
+    silences: faust.TopicT,
 ) -> Correlator:
     correlator = Correlator(store, policy, partitions, book)
 
@@ -341,6 +363,9 @@ def register(
         futures += await hand_over(log_topic, [(None, value, None, None) for value in row_records(batch.log)])
         for future in futures:
             await future
+        for silence in batch.silences:
+            await publish_silence(silence, silences, signals, partitions)
+            correlator.book.put(silence)
         for event, refused in refused_by_record(batch.refused):
             rejections = [
                 Rejection(Reason.UNKNOWN_INCIDENT, f"no incident {d.incident_id} here", index, item)
@@ -394,6 +419,7 @@ def register(
     async def correlate(stream: faust.StreamT) -> None:
         async for events in stream.take_events(batch_size, within=batch_seconds):
             batch = await fold(events)
+            batch.silences = correlator.inhibitions(batch)
             await publish_until_done(batch)
             correlator.commit_states(batch, owned_partitions())
             # The table's changelog records are only buffered (Faust's send_soon) and the batch's

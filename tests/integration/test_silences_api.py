@@ -54,13 +54,14 @@ def service_on(partitions: list[int], prefix: str) -> str:
     raise AssertionError("no such service")
 
 
-def webhook(*services: str) -> dict:
-    now = format_ms(int(time.time() * 1000))
-    alerts = [
-        {"status": "firing", "labels": {"alertname": "Down", "service": s, "severity": "critical"}, "startsAt": now}
-        for s in services
-    ]
-    return {"version": "4", "status": "firing", "alerts": alerts}
+def webhook(*services: str, status: str = "firing", starts: int = 0, **labels: str) -> dict:
+    now = int(time.time() * 1000)
+    labels = {"alertname": "Down", "severity": "critical", **labels}
+    alert = {"status": status, "startsAt": format_ms(starts or now)}
+    if status == "resolved":
+        alert["endsAt"] = format_ms(now)
+    alerts = [{**alert, "labels": {**labels, "service": s}} for s in services]
+    return {"version": "4", "status": status, "alerts": alerts}
 
 
 def read(broker: EmbeddedBroker, topic: str, done: Callable[[list[dict]], bool], timeout: float) -> list[dict]:
@@ -150,3 +151,50 @@ def test_a_silence_made_on_one_worker_mutes_on_another_and_ends_there(broker: Em
             worker.terminate()
         for worker in workers:
             worker.wait(timeout=30)
+
+
+INHIBIT = "suppression: {inhibit: [{source: {alertname: SystemDown}, target: {severity: warning}, equal: [cluster]}]}\n"
+
+
+def test_a_source_inhibits_targets_in_other_keys_until_it_resolves(broker: EmbeddedBroker, tmp_path: Path) -> None:
+    app_id, prefix = f"inh-{uuid.uuid4().hex[:8]}", f"i{uuid.uuid4().hex[:8]}"
+    names = TopicNames(prefix)
+    asyncio.run(ensure_topics(broker.bootstrap_servers, names, PARTITIONS))
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(INHIBIT)
+    port = free_port()
+    options = ["--roles", "engine,sink,api", "--partitions", str(PARTITIONS), "--app-id", app_id]
+    options += ["--topic-prefix", prefix, "--policy", str(policy)]
+    worker = spawn_worker(broker.url, tmp_path / "w", port, "memory://", *options)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: owned(port), 120, "the worker ready")
+        started = int(time.time() * 1000)
+        down = webhook("db", alertname="SystemDown", cluster="c1", starts=started)
+        assert post_json(f"{url}/v1/alertmanager", down)[0] == 202
+
+        def inhibition() -> list:
+            active = get_json(f"{url}/v1/silences?state=active")[1]["silences"]
+            return [s for s in active if s["created_by"] == "inhibition"]
+
+        (made,) = wait_until(inhibition, 20, "the source's silence")
+        assert made["matchers"] == '{severity="warning", cluster="c1"}' and "SystemDown on db" in made["comment"]
+
+        slow = {"alertname": "Slow", "severity": "warning"}
+        assert post_json(f"{url}/v1/alertmanager", webhook("web", cluster="c1", **slow))[0] == 202
+        assert post_json(f"{url}/v1/alertmanager", webhook("api", cluster="c2", **slow))[0] == 202
+        log = read(broker, names.signal_log, lambda rows: len([r for r in rows if r["input"] == "signal"]) >= 3, 30)
+        outcomes = {r["service"]: (r["outcome"], r["reason"]) for r in log if r["input"] == "signal"}
+        assert outcomes["web"] == ("suppressed", f"silence {made['id']}: {made['comment']}"), outcomes
+        assert outcomes["api"][0] == "accepted", "another cluster: not inhibited"
+        events = read(broker, names.incidents, lambda e: opened(e, "api") and opened(e, "db"), 30)
+        assert not opened(events, "web")
+
+        resolved = webhook("db", status="resolved", alertname="SystemDown", cluster="c1", starts=started)
+        assert post_json(f"{url}/v1/alertmanager", resolved)[0] == 202
+        events = read(broker, names.incidents, lambda e: opened(e, "web"), 30)
+        assert opened(events, "web"), "the source resolved: the still-firing target opens an incident"
+        assert not inhibition(), "the source's silence ended with it"
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)

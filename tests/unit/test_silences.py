@@ -3,6 +3,7 @@
 import pytest
 
 from models.engine import muted_by, recheck
+from models.inhibition import inhibitor_id, inhibitors
 from models.matchers import Matcher, format_matchers, parse_any_matchers, parse_matcher_text
 from models.policy import load_policy
 from models.replay import Recorded, replay
@@ -131,3 +132,36 @@ def test_a_replay_lets_signals_through_where_the_live_engine_did() -> None:
     assert [str(e.kind) for e in live.events] == ["opened"] and live.events[0].event_id
     unexpired = replay([log[0], log[2]], load_policy(), T0 + 10 * MIN, silences=[silence])
     assert unexpired.events == [], "without the expiry the silence still mutes it"
+
+
+def test_an_inhibiting_source_asks_for_a_silence_of_its_targets_while_it_fires() -> None:
+    rules = (
+        "suppression: {inhibit: [{source: {alertname: SystemDown}, target: {severity: warning}, equal: [cluster]},"
+        " {source: {alertname: SystemDown}, target: {severity: warning}, dependents: true}]}\n"
+        "correlation: {dependencies: {web: [db], shop: [web], mail: []}}\n"
+    )
+    run = Run(policy=load_policy(rules))
+    down = alert("SystemDown", service="db", cluster="c1")
+    run.feed(down)
+    by_rule = list(inhibitors(run.state, "tok", [down.fingerprint], run.policy))
+    assert [i.matchers for i in by_rule] == [
+        (Matcher("severity", "=", "warning"), Matcher("cluster", "=", "c1")),
+        (Matcher("severity", "=", "warning"), Matcher("service", "=~", "shop|web")),
+    ]
+    assert by_rule[0].comment == "inhibited by SystemDown on db"
+    assert by_rule[0].silence_id == inhibitor_id(0, "tok", down.fingerprint) != by_rule[1].silence_id
+    run.feed(resolved(down, T0 + MIN))
+    assert all(i.matchers is None for i in inhibitors(run.state, "tok", [down.fingerprint], run.policy))
+
+
+def test_within_a_key_dependents_limits_inhibition_to_services_that_depend_on_the_source() -> None:
+    rules = (
+        "suppression: {inhibit: [{source: {alertname: SystemDown}, target: {severity: warning}, dependents: true}]}\n"
+        "correlation: {dependencies: {web: [db], mail: [smtp]}}\n"
+    )
+    run = Run(policy=load_policy(rules))
+    run.feed(alert("SystemDown", service="db"), alert("Slow", service="web", severity="warning"))
+    assert run.decisions[-1].outcome is Outcome.SUPPRESSED and run.decisions[-1].reason == "inhibited: by SystemDown"
+    other = Run(policy=run.policy)
+    other.feed(alert("SystemDown", service="smtp"), alert("Slow", service="db", severity="warning"))
+    assert other.decisions[-1].outcome is not Outcome.SUPPRESSED, "db does not depend on smtp"
