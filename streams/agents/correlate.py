@@ -144,6 +144,7 @@ class Correlator:
         record_trace = tracing.from_kafka(event.message.headers)
         index = 0  # an input's place in its record: part of its signal-log id
         arrivals: set[int] = set()
+        policy = self.policy
         for token, key, items, now, trace in message["groups"]:
             if not token:  # silences: every partition gets them
                 index = self.apply_silences(batch, event, items, now, index)
@@ -153,7 +154,7 @@ class Correlator:
             touched = batch.touched[token]
             where = signal_log.Where(token, key, event.message.partition, event.message.offset)
             for item in items:
-                emitted, decision = step_in_place(state, item, now, self.policy, key=key, touched=touched)
+                emitted, decision = step_in_place(state, item, now, policy, key=key, touched=touched)
                 if emitted:
                     batch.events += emitted
                     if trace_id:
