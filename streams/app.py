@@ -110,7 +110,10 @@ def register_ingest(
     app: faust.App, settings: Settings, names: TopicNames, signals: faust.TopicT, dlq: faust.TopicT
 ) -> None:
     """One ingest agent per input topic, writing engine input to ``signals``."""
-    for kind, name in zip(("alerts", "checks", "reports", "commands"), names.inputs, strict=True):
+    sources = list(zip(("alerts", "checks", "reports", "commands"), names.inputs, strict=True))
+    if settings.event_recorder_topic:
+        sources.append(("alertmanager-events", settings.event_recorder_topic))
+    for kind, name in sources:
         topic = raw_topic(app, name)
         ingest.register(app, kind, topic, signals, dlq, settings.limits, settings.policy, settings.partitions)
 

@@ -27,6 +27,7 @@ def service_options(function: object) -> object:
         click.option("--database", help="ClickHouse database [tocsin]."),
         click.option("--partitions", type=int, help="Partitions of topics tocsin creates [4]."),
         click.option("--topic-prefix", help="Prefix of topic names [tocsin]."),
+        click.option("--event-recorder-topic", help="Read Alertmanager's event recorder (JSON) from this topic."),
         click.option(
             "--policy",
             "policy_file",

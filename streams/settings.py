@@ -13,6 +13,7 @@ then passed down as plain values.
 | `TOCSIN_TOPIC_PREFIX` | `--topic-prefix` | `tocsin` | prefix of every topic name |
 | `TOCSIN_PARTITIONS` | `--partitions` | `4` | partitions of topics tocsin creates |
 | `TOCSIN_POLICY` | `--policy` | built in | YAML policy file (see `tocsin policy`) |
+| `TOCSIN_EVENT_RECORDER_TOPIC` | `--event-recorder-topic` | none | Alertmanager's event recorder topic (JSON) |
 | `TOCSIN_API_TOKEN` | — | none | one bearer token with every scope |
 | `TOCSIN_API_TOKENS` / `_FILE` | — | none | scoped tokens `name:ingest+operate+read:secret` (`web/auth.py`) |
 | `TOCSIN_ROLES` | `--roles` | all: `ingest,engine,sink,api` | what this process runs (`streams/roles.py`) |
@@ -60,6 +61,7 @@ class Settings:
     tls_key: str = ""
     app_id: str = "tocsin"
     topic_prefix: str = "tocsin"
+    event_recorder_topic: str = ""
     partitions: int = 4
     store: str = "memory://"
     policy: Policy = field(default_factory=load_policy)
@@ -135,6 +137,7 @@ _ENV = {
     "tls_cert": "TOCSIN_TLS_CERT",
     "tls_key": "TOCSIN_TLS_KEY",
     "topic_prefix": "TOCSIN_TOPIC_PREFIX",
+    "event_recorder_topic": "TOCSIN_EVENT_RECORDER_TOPIC",
     "partitions": "TOCSIN_PARTITIONS",
     "policy_file": "TOCSIN_POLICY",
     "api_token": "TOCSIN_API_TOKEN",
