@@ -138,6 +138,13 @@ retention:
 # routing (integration) key stands for, as a PagerDuty service would, so an acknowledge or
 # resolve reaches the incident its trigger opened. An unmapped key: the service comes from
 # the event (custom_details.service, component, source; "unknown" for acknowledge/resolve).
+# CloudEvents (HTTP and Kafka, structured, binary or batch): what a producer's own event
+# types carry. First matching glob wins; without one, a type ending in a format's name has
+# that format (com.example.tocsin.signal). Formats: alertmanager.webhook, prometheus.alert,
+# pagerduty.event, tocsin.signal.
+cloudevents:
+  types: []                 # e.g. [{type: "com.example.alert.*", format: tocsin.signal}]
+
 pagerduty:
   routing_keys: {}          # {R0123456789ABCDEF0123456789ABCDEF: {service: checkout, team: payments}}
 

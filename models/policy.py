@@ -19,6 +19,8 @@ from models.silence import Silence, policy_silence
 from models.timestamps import parse_ms
 
 SEVERITIES = ("P0", "P1", "P2", "P3")
+#: What a CloudEvent's ``data`` may be (``models.parsers.cloudevents``).
+CLOUDEVENT_FORMATS = ("alertmanager.webhook", "prometheus.alert", "pagerduty.event", "tocsin.signal")
 RESOLVE_MODES = ("all", "first", "last", "manual")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -99,6 +101,7 @@ class Policy:
     retention_ms: int = 8 * 86_400_000
     runbooks: tuple[Runbook, ...] = ()
     pagerduty_routes: dict[str, dict[str, str]] = field(default_factory=dict)
+    cloudevent_types: tuple[tuple[str, str], ...] = ()  # (type pattern, format): models.parsers.cloudevents
     raw: dict = field(default_factory=dict, compare=False, repr=False)
     #: Severity decisions by incident facts (``models.severity.classify_memo``): a pure
     #: function of the facts and ``rules``, so remembering them changes no outcome.
@@ -197,6 +200,7 @@ def _build(p: dict) -> Policy:
         inhibitions=tuple(_inhibition(i) for i in p["suppression"].get("inhibit") or []),
         retention_ms=parse_duration(p["retention"]["resolved"]),
         runbooks=tuple(_runbook(r, p.get("runbook_base_url") or "") for r in p.get("runbooks") or []),
+        cloudevent_types=tuple(_cloudevent_type(t) for t in p["cloudevents"].get("types") or []),
         pagerduty_routes={
             str(key): {name: str(value) for name, value in (route or {}).items() if name in ("service", "team")}
             for key, route in (p["pagerduty"].get("routing_keys") or {}).items()
@@ -269,3 +273,10 @@ def _inhibition(data: dict) -> Inhibition:
         equal=tuple(data.get("equal") or ()),
         dependents=bool(data.get("dependents", False)),
     )
+
+
+def _cloudevent_type(data: dict) -> tuple[str, str]:
+    fmt = str(data["format"])
+    if fmt not in CLOUDEVENT_FORMATS:
+        raise PolicyError(f"cloudevents.types: format {fmt!r} is not one of {', '.join(CLOUDEVENT_FORMATS)}")
+    return str(data["type"]), fmt

@@ -4,6 +4,7 @@
 |-----------------------------------------------|--------------------------------|
 | object with ``alerts``                        | Alertmanager webhook           |
 | object with ``specversion``                   | CloudEvents 1.0 structured     |
+| list of objects with ``specversion``          | CloudEvents 1.0 batch          |
 | object with ``event_action``                  | PagerDuty Events API v2        |
 | object with ``labels`` and no ``service``, or a list of them | Prometheus / Alertmanager API v2 alert(s) |
 | any other object                              | generic tocsin signal          |
@@ -24,20 +25,23 @@ def parse_alerts(
     now: int,
     dedup: Mapping[str, tuple[str, ...]] = NO_DEDUP,
     routes: pagerduty.Routes = pagerduty.NO_ROUTES,
+    types: cloudevents.Types = (),
 ) -> Parsed:
     """Parse one message of ``tocsin.alerts``; ``now`` is its arrival time (epoch ms);
     ``dedup``: the policy's identity fields by source (``dedup.fields``); ``routes``: the
-    policy's ``pagerduty.routing_keys``."""
+    policy's ``pagerduty.routing_keys``; ``types``: its ``cloudevents.types``."""
 
     def parse() -> Parsed:
         data = decode_json(raw, limits)
         if isinstance(data, list):
+            if data and isinstance(data[0], dict) and "specversion" in data[0]:
+                return cloudevents.parse_batch(data, limits, now, dedup, routes, types)
             return alertmanager.parse_api_alerts(data, limits, now)
         data = require_object(data)
         if "alerts" in data:
             return alertmanager.parse_webhook(data, limits, now)
         if "specversion" in data:
-            return cloudevents.parse_cloudevent(data, limits, now, dedup, routes)
+            return cloudevents.parse_cloudevent(data, limits, now, dedup, routes, types)
         if "event_action" in data:
             return pagerduty.parse_event(data, limits, now, dedup.get(pagerduty.SOURCE, ()), routes)
         if "labels" in data and "service" not in data:  # a generic signal may carry labels too

@@ -24,6 +24,7 @@ from models.parsers.alertmanager_events import parse_recorded_events
 from models.parsers.pagerduty import parse_events_api
 from models.policy import Policy
 from streams import tracing
+from streams.cloudevents_binding import KAFKA_PREFIX, structured
 from streams.dlq import dead_letter
 from streams.metrics import INGESTED
 from streams.produce import produce
@@ -35,7 +36,7 @@ Parser = Callable[[bytes, Limits, int, Policy], Parsed]
 
 PARSERS: dict[str, Parser] = {
     "alerts": lambda raw, limits, now, policy: parse_alerts(
-        raw, limits, now, policy.dedup_fields, policy.pagerduty_routes
+        raw, limits, now, policy.dedup_fields, policy.pagerduty_routes, policy.cloudevent_types
     ),
     "pagerduty": lambda raw, limits, now, policy: parse_events_api(
         raw, limits, now, policy.dedup_fields.get("pagerduty", ()), policy.pagerduty_routes
@@ -79,7 +80,10 @@ def register(
 
     def parse_one(event: EventT, batch: IngestBatch) -> None:
         now = arrival_ms(event)
-        parsed = parse(event.value or b"", limits, now, policy)
+        value = event.value or b""
+        if kind == "alerts":  # a CloudEvent in binary mode carries its attributes in headers
+            value = structured(event.message.headers, value, KAFKA_PREFIX) or value
+        parsed = parse(value, limits, now, policy)
         batch.sources.append((parsed.inputs, now, tracing.from_kafka(event.message.headers)))
         batch.refused[id(event)] = (event, list(parsed.rejections))
         batch.owners.update((id(item), event) for item in parsed.inputs)

@@ -35,6 +35,7 @@ from models.parsers import Parsed
 from models.policy import Policy
 from streams import tracing
 from streams.agents.ingest import PARSERS
+from streams.cloudevents_binding import HTTP_PREFIX, structured
 from streams.dlq import dead_letter
 from streams.metrics import HTTP_OVERLOADED, INGESTED
 from streams.outcomes import Outcomes
@@ -126,6 +127,8 @@ async def accept(
     """Parse, publish to the signals topic, dead-letter refused items; the HTTP answer."""
     now = int(time.time() * 1000)
     trace_id = tracing.from_http(request.headers)
+    if kind == "alerts":  # a CloudEvent in binary mode carries its attributes in headers
+        body = structured(request.headers.items(), body, HTTP_PREFIX) or body
     parsed = parse_body(view, kind, body, edge, now, answers)
     records, too_big = signal_records(parsed.inputs, now, edge.policy, edge.partitions)
     refused = parsed.rejections + too_big

@@ -59,6 +59,14 @@ def pagerduty_service(policy: Policy) -> str:
     return Run(policy=policy).feed(trigger)[0].service
 
 
+def cloudevent_outcome(policy: Policy) -> str:
+    """What becomes of a CloudEvent of a producer's own type."""
+    body = {"specversion": "1.0", "id": "1", "source": "/p", "type": "com.example.alert.firing"}
+    body["data"] = {"service": "pay", "title": "down", "status": "firing"}
+    parsed = parse_alerts(orjson.dumps(body), Limits(), T0, {}, {}, policy.cloudevent_types)
+    return parsed.rejections[0].reason if parsed.rejections else parsed.inputs[0].service
+
+
 def runbook_of(policy: Policy, signal: Signal) -> str:
     return Run(policy=policy).feed(signal)[0].runbook_url
 
@@ -240,6 +248,11 @@ SCENARIOS: dict[str, tuple[str, str, Scenario]] = {
         "",
         "pagerduty: {routing_keys: {R1: {service: pay}}}",
         pagerduty_service,
+    ),
+    "cloudevents.types": (
+        "",
+        "cloudevents: {types: [{type: 'com.example.alert.*', format: tocsin.signal}]}",
+        cloudevent_outcome,
     ),
     "runbook_base_url": ("", "runbook_base_url: https://wiki/runbooks/", lambda p: runbook_of(p, alert("SystemDown"))),
     "runbooks": ("", "runbooks: [{match: {service: api}, url: https://wiki/api}]", lambda p: runbook_of(p, alert("X"))),
