@@ -138,10 +138,17 @@ retention:
 # routing (integration) key stands for, as a PagerDuty service would, so an acknowledge or
 # resolve reaches the incident its trigger opened. An unmapped key: the service comes from
 # the event (custom_details.service, component, source; "unknown" for acknowledge/resolve).
+# Changes (deploys, config pushes; POST /v1/changes, /v2/change/enqueue, tocsin.changes): an
+# incident that opens within this window after a change of its correlation key (its
+# service, or one in its dependency component), or is open when it comes, notes it on its
+# timeline (change_noted) — the procedure's "review recent changes", answered up front.
+changes:
+  window: 2h
+
 # CloudEvents (HTTP and Kafka, structured, binary or batch): what a producer's own event
 # types carry. First matching glob wins; without one, a type ending in a format's name has
 # that format (com.example.tocsin.signal). Formats: alertmanager.webhook, prometheus.alert,
-# pagerduty.event, tocsin.signal.
+# pagerduty.event, tocsin.signal, tocsin.change.
 cloudevents:
   types: []                 # e.g. [{type: "com.example.alert.*", format: tocsin.signal}]
 

@@ -6,13 +6,16 @@ same incidents and the same lifecycle events, byte for byte. The input state is 
 mutated; each call returns a new one.
 
 Inputs: ``Signal`` (alerts), ``SignalAck`` (a source acknowledging), ``CheckResult`` (turned
-into a check signal by ``models.checks``), ``UserReport`` (a report signal) and ``Command``.
+into a check signal by ``models.checks``), ``UserReport`` (a report signal), ``Change`` (a
+deploy or config change, noted on incidents: ``models.change_flow``) and ``Command``.
 ``routing_key`` tells the stream layer which key (and so which partition) owns an input.
 """
 
 from copy import deepcopy
 from typing import NamedTuple
 
+from models.change import Change
+from models.change_flow import on_change
 from models.check import CheckResult
 from models.checks import CheckState, check_fingerprint, is_known, observe
 from models.command import Command
@@ -28,7 +31,7 @@ from models.signal import Signal, SignalAck, SignalKind, SignalStatus
 from models.signal_flow import on_signal, received_again
 from models.silence import silence_id_of
 from models.state import Decision, KeyState, Outcome
-from models.timers import catch_up, note_new_timers
+from models.timers import catch_up, note_new_timers, note_timer
 
 #: Sources whose correlation key comes from labels (``correlation.key_labels``).
 LABELLED_SOURCES = frozenset({"alertmanager", "grafana"})
@@ -142,6 +145,10 @@ def recheck(state: KeyState, now: int, policy: Policy, touched: set[str] | None 
 def _dispatch(ctx: Context, item: Input) -> Decision:
     if isinstance(item, Signal):
         return on_signal(ctx, item)
+    if isinstance(item, Change):
+        decision = on_change(ctx, item)
+        note_timer(ctx, item.at + 2 * ctx.policy.change_window_ms)  # when it is forgotten
+        return decision
     if isinstance(item, Command):
         return on_command(ctx, item)
     if isinstance(item, SignalAck):

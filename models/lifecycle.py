@@ -31,6 +31,7 @@ class EventKind(StrEnum):
     FLAPPING_STOPPED = "flapping_stopped"
     SLA_BREACHED = "sla_breached"
     POSTMORTEM_DUE = "postmortem_due"
+    CHANGE_NOTED = "change_noted"
 
 
 def event_id(incident_id: str, kind: EventKind, seq: int) -> str:

@@ -20,7 +20,7 @@ from models.timestamps import parse_ms
 
 SEVERITIES = ("P0", "P1", "P2", "P3")
 #: What a CloudEvent's ``data`` may be (``models.parsers.cloudevents``).
-CLOUDEVENT_FORMATS = ("alertmanager.webhook", "prometheus.alert", "pagerduty.event", "tocsin.signal")
+CLOUDEVENT_FORMATS = ("alertmanager.webhook", "prometheus.alert", "pagerduty.event", "tocsin.signal", "tocsin.change")
 RESOLVE_MODES = ("all", "first", "last", "manual")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -101,6 +101,7 @@ class Policy:
     retention_ms: int = 8 * 86_400_000
     runbooks: tuple[Runbook, ...] = ()
     pagerduty_routes: dict[str, dict[str, str]] = field(default_factory=dict)
+    change_window_ms: int = 2 * 3_600_000  # changes.window: how long before an incident a change is shown
     cloudevent_types: tuple[tuple[str, str], ...] = ()  # (type pattern, format): models.parsers.cloudevents
     raw: dict = field(default_factory=dict, compare=False, repr=False)
     #: Severity decisions by incident facts (``models.severity.classify_memo``): a pure
@@ -200,6 +201,7 @@ def _build(p: dict) -> Policy:
         inhibitions=tuple(_inhibition(i) for i in p["suppression"].get("inhibit") or []),
         retention_ms=parse_duration(p["retention"]["resolved"]),
         runbooks=tuple(_runbook(r, p.get("runbook_base_url") or "") for r in p.get("runbooks") or []),
+        change_window_ms=parse_duration(p["changes"]["window"]),
         cloudevent_types=tuple(_cloudevent_type(t) for t in p["cloudevents"].get("types") or []),
         pagerduty_routes={
             str(key): {name: str(value) for name, value in (route or {}).items() if name in ("service", "team")}

@@ -26,6 +26,7 @@ KEY_EVENT_TEXT = {
     "flapping_stopped": "Signal {fingerprint} stopped flapping",
     "sla_breached": "{sla} SLA breached (deadline {deadline})",
     "postmortem_due": "{stage} post-mortem due",
+    "change_noted": "Change to {service}: {summary}{from_source}",
 }
 
 
@@ -50,6 +51,7 @@ def key_event(event: dict) -> str:
         "by": by,
         "sla": details.get("sla", "").capitalize(),
         "stage": details.get("stage", "").capitalize(),
+        "from_source": f" ({details['source']})" if details.get("source") else "",
     }
     return KEY_EVENT_TEXT.get(event["kind"], event["kind"]).format_map(_Default(values))
 
@@ -67,6 +69,16 @@ def _links(event: dict) -> str:
     return ", ".join(f"[{name}]({url})" for name, url in links.items()) or "none"
 
 
+def _changes(events: list[dict]) -> str:
+    """The changes noted on the incident, as Markdown (linked where a link came with them)."""
+    described = []
+    for event in events:
+        details = event.get("details") or {}
+        text = f"{_clock(event['at'])} {key_event(event)}"
+        described.append(f"[{text}]({details['link']})" if details.get("link") else text)
+    return "; ".join(described) or "none in the window before detection"
+
+
 def render(events: Sequence[dict]) -> str:
     """The Markdown draft for one incident's events (any order, duplicates allowed)."""
     unique = {e["event_id"]: e for e in events}
@@ -75,6 +87,7 @@ def render(events: Sequence[dict]) -> str:
         raise ValueError("no events for this incident")
     last, first = ordered[-1], ordered[0]
     notes = [e["details"].get("text", "") for e in ordered if e["kind"] == "note_added"]
+    changes = [e for e in ordered if e["kind"] == "change_noted"]
     detected, acked, resolved = last["detected_at"], last["acknowledged_at"], last["resolved_at"]
     lines = [
         f"# Post-mortem: {last['title']}",
@@ -100,7 +113,7 @@ def render(events: Sequence[dict]) -> str:
         "",
         "**Key events** (UTC):",
         "",
-        *[f"- {_clock(e['at'])}: {key_event(e)}" for e in ordered],
+        *[f"- {_clock(e['at'])}: {key_event(e)}" for e in sorted(ordered, key=lambda e: (e["at"], e["seq"]))],
         "",
         "## 3. Root Cause Analysis",
         "",
@@ -111,6 +124,7 @@ def render(events: Sequence[dict]) -> str:
         f"- **Root-cause candidate** (dependency graph): {last['root_cause'] or 'none named'}",
         f"- **Correlated signals**: {', '.join(last['fingerprints']) or 'none'}",
         f"- **Why {last['severity']}**: " + "; ".join(f"{r['rule']} ({r['facts']})" for r in last.get("reasons") or []),
+        f"- **Recent changes** (review first): {_changes(changes)}",
         f"- **Links**: {_links(last)}",
         "",
         "## 4. Impact Assessment",

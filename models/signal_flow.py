@@ -21,6 +21,7 @@ Rules (where the seed is silent, these are tocsin's choices):
 from collections.abc import Iterator
 from dataclasses import replace
 
+from models.change_flow import note_changes
 from models.context import Context
 from models.correlation import incident_id_for, root_cause
 from models.facts import FACT_LABEL_SET, FACT_LABELS
@@ -300,6 +301,8 @@ def _open(ctx: Context, signal: Signal) -> Incident:
     incident.signal_count = len(incident.members)
     reclassify(ctx, incident, signal.at, signal.fingerprint, announce=False)
     ctx.emit(incident, EventKind.OPENED, first_start, fingerprint=signal.fingerprint)
+    if ctx.state.changes:
+        note_changes(ctx, incident)
     return incident
 
 

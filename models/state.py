@@ -9,6 +9,7 @@ from enum import StrEnum
 
 import orjson
 
+from models.change import KnownChange
 from models.checks import CheckState
 from models.flapping import STEADY, FlapState, shared_if_steady
 from models.incident import Incident
@@ -47,6 +48,7 @@ class KeyState:
     signals: dict[str, SignalState] = field(default_factory=dict)
     checks: dict[str, CheckState] = field(default_factory=dict)
     pending: dict[str, int] = field(default_factory=dict)
+    changes: dict[str, KnownChange] = field(default_factory=dict)  # recent changes, by id (models.change_flow)
     recorded: int = 0  # signals ever recorded: the next signal's ``order``
     due: int = 0  # never later than the next timer (models.timers.catch_up); 0: not known yet (as loaded)
 

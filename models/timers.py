@@ -6,9 +6,11 @@
   may now resolve.
 - SLA breaches are emitted once, stamped with their deadline.
 - Post-mortem reminders for resolved P0/P1 incidents, stamped with their due time.
-- Resolved incidents and idle signals are forgotten after the retention period.
+- Resolved incidents and idle signals are forgotten after the retention period; changes
+  after twice the change window.
 """
 
+from models.change_flow import change_times, forget_changes
 from models.context import Context
 from models.flapping import quiet_since
 from models.incident import Incident, IncidentStatus
@@ -81,6 +83,7 @@ def _remind_postmortems(ctx: Context, incident: Incident) -> None:
 
 
 def _forget(ctx: Context) -> None:
+    forget_changes(ctx)
     state, retention = ctx.state, ctx.policy.retention_ms
     for incident_id, incident in list(state.incidents.items()):
         done = incident.status in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
@@ -152,6 +155,12 @@ def note_new_timers(ctx: Context, fingerprints: set[str], events: list[Lifecycle
         _set_due(ctx, earliest)
 
 
+def note_timer(ctx: Context, at: int) -> None:
+    """Lower ``KeyState.due`` to a timer an input started at ``at``."""
+    if ctx.state.due and at < ctx.state.due:
+        _set_due(ctx, at)
+
+
 def scheduled(state: KeyState, policy: Policy) -> int:
     """When to tick this key (0: never): ``KeyState.due`` when known, O(1)."""
     due = state.due or next_due(state, policy)
@@ -182,6 +191,7 @@ def next_due(state: KeyState, policy: Policy) -> int:
     for known in idle:
         times += [known.last_seen + policy.retention_ms, silence_end(known, policy)]
     times += _check_times(state, policy)
+    times += change_times(state, policy.change_window_ms)
     return min((t for t in times if t > 0), default=0)
 
 

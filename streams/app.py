@@ -110,7 +110,7 @@ def register_ingest(
     app: faust.App, settings: Settings, names: TopicNames, signals: faust.TopicT, dlq: faust.TopicT
 ) -> None:
     """One ingest agent per input topic, writing engine input to ``signals``."""
-    sources = list(zip(("alerts", "checks", "reports", "commands"), names.inputs, strict=True))
+    sources = list(zip(("alerts", "checks", "reports", "commands", "changes"), names.inputs, strict=True))
     if settings.event_recorder_topic:
         sources.append(("alertmanager-events", settings.event_recorder_topic))
     for kind, name in sources:

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import msgspec
 import orjson
 
+from models.change import Change
 from models.check import CheckResult
 from models.command import Command
 from models.parsers.result import Input
@@ -37,6 +38,7 @@ _TYPES: dict[str, Any] = {
     "check": CheckResult,
     "report": UserReport,
     "command": Command,
+    "change": Change,
     "silence": Silence,
 }
 _TAGS = {cls: tag for tag, cls in _TYPES.items()}

@@ -106,6 +106,9 @@ def detail_text(incident: dict) -> str:
             ["source", "service", "status", "received", "first", "last seen", "title"],
         ),
         "",
+        "recent changes:" + ("" if incident.get("changes") else " none"),
+        *(_change_line(c) for c in incident.get("changes", [])),
+        "",
         "timeline:",
         table(
             [
@@ -116,6 +119,10 @@ def detail_text(incident: dict) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+def _change_line(change: dict) -> str:
+    return f"  {change['at']}  {change['service']}: {change['summary']}  {change['source']} {change['link']}".rstrip()
 
 
 def table(rows: list[list[object]], header: list[str]) -> str:

@@ -3,7 +3,8 @@
 Each line is one input. Its kind is recognised by shape — a command has ``action`` and
 ``incident_id``, a check result ``check`` and ``status``, a user report ``reporter``;
 anything else is an alert payload — or named by wrapping it: ``{"topic": "checks",
-"value": {…}}``. Without ``--broker`` inputs go through the running instance's HTTP API.
+"value": {…}}`` (change events always: ``{"topic": "changes", "value": {…}}``). Without
+``--broker`` inputs go through the running instance's HTTP API.
 """
 
 import asyncio
@@ -16,8 +17,8 @@ from streams.client import post_json
 from streams.settings import Settings
 from streams.topics import TopicNames
 
-KINDS = ("alerts", "checks", "reports", "commands")
-ENDPOINTS = {"alerts": "/v1/events", "checks": "/v1/checks", "reports": "/v1/reports"}
+KINDS = ("alerts", "checks", "reports", "commands", "changes")
+ENDPOINTS = {"alerts": "/v1/events", "checks": "/v1/checks", "reports": "/v1/reports", "changes": "/v1/changes"}
 
 
 def classify(line: object) -> tuple[str, object]:
@@ -75,6 +76,6 @@ async def _produce(items: list[tuple[str, object]], settings: Settings) -> None:
 def _key(kind: str, value: object) -> bytes | None:
     if not isinstance(value, dict):
         return None
-    field = {"checks": "check", "reports": "service", "commands": "incident_id"}.get(kind)
+    field = {"checks": "check", "reports": "service", "commands": "incident_id", "changes": "service"}.get(kind)
     key = value.get("groupKey") if kind == "alerts" else value.get(field)
     return str(key).encode() if key else None

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import orjson
 
+from models.change import Change
 from models.check import CheckResult
 from models.command import Command
 from models.matchers import format_matchers
@@ -52,6 +53,8 @@ def _describe(item: Input) -> tuple[str, str, int, str, str, str]:
         return "report", str(item.channel), item.reported_at, item.service, "firing", item.summary
     if isinstance(item, Command):
         return "command", item.actor, item.at, "", str(item.action), item.text
+    if isinstance(item, Change):
+        return "change", item.source, item.at, item.service, "", item.summary
     if isinstance(item, Silence):
         title = f"{format_matchers(item.matchers)} {item.comment}"
         return "silence", item.created_by, item.updated_at, "", str(item.state(item.updated_at)), title

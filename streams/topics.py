@@ -40,6 +40,11 @@ class TopicNames:
         return f"{self.prefix}.commands"
 
     @property
+    def changes(self) -> str:
+        """Change events (deploys, config pushes), keyed by service."""
+        return f"{self.prefix}.changes"
+
+    @property
     def signals(self) -> str:
         """Internal: parsed inputs and timer ticks, keyed by correlation-key token."""
         return f"{self.prefix}.signals"
@@ -77,7 +82,7 @@ class TopicNames:
 
     @property
     def inputs(self) -> list[str]:
-        return [self.alerts, self.checks, self.reports, self.commands]
+        return [self.alerts, self.checks, self.reports, self.commands, self.changes]
 
     def all(self) -> list[str]:
         return [

@@ -11,6 +11,7 @@ match, the type's suffix decides:
 | ``prometheus.alert``             | a list of API v2 alerts          |
 | ``pagerduty.event``              | a PagerDuty Events v2 event      |
 | ``tocsin.signal``                | a generic tocsin signal          |
+| ``tocsin.change``                | a change event (``changes``)     |
 
 ``data_base64`` is accepted in place of ``data``. Without its own time the event's
 ``time`` attribute is the arrival time the inner parser sees.
@@ -26,7 +27,7 @@ import orjson
 
 from models.errors import Reason, RejectedInput, Rejection
 from models.limits import Limits
-from models.parsers import alertmanager, generic, pagerduty
+from models.parsers import alertmanager, changes, generic, pagerduty
 from models.parsers.fields import NO_DEDUP, guarded, text, timestamp
 from models.parsers.result import Parsed
 from models.policy import CLOUDEVENT_FORMATS
@@ -57,6 +58,7 @@ def _inner(fmt: str, dedup: Mapping[str, tuple[str, ...]], routes: pagerduty.Rou
         "prometheus.alert": lambda d, lim, now: alertmanager.parse_api_alerts(_list(d), lim, now),
         "pagerduty.event": lambda d, lim, now: pagerduty.parse_event(_obj(d), lim, now, pagerduty_fields, routes),
         "tocsin.signal": lambda d, lim, now: generic.parse_signal(_obj(d), lim, now, generic_fields),
+        "tocsin.change": lambda d, lim, now: Parsed(inputs=[changes.read_change(_obj(d), lim, now, routes)]),
     }
     return table[fmt]
 

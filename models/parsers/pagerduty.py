@@ -66,7 +66,7 @@ def _event(event: dict, limits: Limits, now: int, dedup_fields: tuple[str, ...],
     dedup_key = text(event, "dedup_key", limits, required=action != "trigger")
     if action == "trigger":
         return _trigger(event, payload, dedup_key, limits, now, dedup_fields, route)
-    service = route.get("service") or _service(payload, limits) or "unknown"
+    service = route.get("service") or payload_service(payload, limits) or "unknown"
     if action == "acknowledge":
         return SignalAck(
             SOURCE,
@@ -108,17 +108,17 @@ def _trigger(
         status=SignalStatus.FIRING,
         starts_at=timestamp(payload, "timestamp", required=False, default=now),
         ends_at=0,
-        service=route.get("service") or _service(payload, limits) or source,
+        service=route.get("service") or payload_service(payload, limits) or source,
         title=summary,
         labels=labels,
         annotations={"summary": summary, "dedup_key": dedup_key},
         generator_url=text(event, "client_url", limits, required=False),
         severity=severity,
-        links=links_of(_attached(event)),
+        links=links_of(attached_links(event)),
     )
 
 
-def _attached(event: dict) -> list[tuple[str, object]]:
+def attached_links(event: dict) -> list[tuple[str, object]]:
     """PagerDuty's ``client_url``, ``links`` (href, text) and ``images`` (src, href, alt)."""
     pairs: list[tuple[str, object]] = [("source", event.get("client_url"))]
     for link in event.get("links") or []:
@@ -130,7 +130,7 @@ def _attached(event: dict) -> list[tuple[str, object]]:
     return pairs
 
 
-def _service(payload: dict, limits: Limits) -> str:
+def payload_service(payload: dict, limits: Limits) -> str:
     details = payload.get("custom_details")
     if isinstance(details, dict) and isinstance(details.get("service"), str) and details["service"]:
         return details["service"]

@@ -2,13 +2,14 @@
 
 from dataclasses import dataclass, field
 
+from models.change import Change
 from models.check import CheckResult
 from models.command import Command
 from models.errors import Rejection
 from models.report import UserReport
 from models.signal import Signal, SignalAck
 
-Input = Signal | SignalAck | CheckResult | UserReport | Command
+Input = Signal | SignalAck | CheckResult | UserReport | Command | Change
 
 
 @dataclass(slots=True)

@@ -78,6 +78,7 @@ def incident_detail(client: Client, database: str, incident_id: str, signals: in
     incident["links"] = dict(timeline[-1]["links"]) if timeline else {}
     incident["signals"] = _signals(client, database, incident_id, signals)
     incident["timeline"] = [_entry(event) for event in timeline]
+    incident["changes"] = [_change(event) for event in timeline if event["kind"] == "change_noted"]
     return incident
 
 
@@ -94,6 +95,12 @@ def _entry(event: dict) -> dict:
     entry = {name: event[name] for name in ("seq", "at", "kind", "severity", "status", "actor", "fingerprint")}
     entry["details"] = dict(event["details"]) if event["details"] else {}
     return entry
+
+
+def _change(event: dict) -> dict:
+    """A change noted on the incident: when, to what, what, by whom or what, and its link."""
+    details = dict(event["details"] or {})
+    return {"at": event["at"], **{name: details.get(name, "") for name in ("service", "summary", "source", "link")}}
 
 
 def as_json(detail: dict) -> bytes:

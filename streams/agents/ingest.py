@@ -21,6 +21,7 @@ from models.errors import Reason, Rejection
 from models.limits import Limits
 from models.parsers import Parsed, parse_alerts, parse_checks, parse_command, parse_reports
 from models.parsers.alertmanager_events import parse_recorded_events
+from models.parsers.changes import parse_changes
 from models.parsers.pagerduty import parse_events_api
 from models.policy import Policy
 from streams import tracing
@@ -44,6 +45,7 @@ PARSERS: dict[str, Parser] = {
     "checks": lambda raw, limits, now, policy: parse_checks(raw, limits, now),
     "reports": lambda raw, limits, now, policy: parse_reports(raw, limits, now),
     "commands": lambda raw, limits, now, policy: parse_command(raw, limits, now),
+    "changes": lambda raw, limits, now, policy: parse_changes(raw, limits, now, policy.pagerduty_routes),
     "alertmanager-events": lambda raw, limits, now, policy: parse_recorded_events(raw, limits, now),
 }
 

@@ -1,5 +1,6 @@
-"""HTTP ingest: ``POST /v1/alertmanager``, ``/v1/events``, ``/v1/checks``, ``/v1/reports``
-and ``/v1/incidents/{id}/{action}``.
+"""HTTP ingest: ``POST /v1/alertmanager``, ``/v1/events``, ``/v1/checks``, ``/v1/reports``,
+``/v1/changes``, PagerDuty's ``/v2/enqueue`` and ``/v2/change/enqueue``, and
+``/v1/incidents/{id}/{action}``.
 
 Each endpoint reads the whole body (up to ``Limits.max_payload_bytes``, 16 MiB by
 default), validates it with the parser the ingest agents use, and writes the engine-ready
@@ -44,7 +45,7 @@ from streams.web.answers import TOCSIN, Answers
 from streams.web.auth import Access
 from streams.web.body import BodyTooLarge, read_capped
 from streams.web.command_answer import command_answer, expect_outcome, forget_outcome
-from streams.web.pagerduty_answers import PAGERDUTY
+from streams.web.pagerduty_answers import PAGERDUTY, PAGERDUTY_CHANGE
 
 log = logging.getLogger(__name__)
 
@@ -233,8 +234,10 @@ def register(
         ("/v1/events", "alerts"),
         ("/v1/checks", "checks"),
         ("/v1/reports", "reports"),
+        ("/v1/changes", "changes"),
     ):
         register_endpoint(app, path, kind, edge)
     register_endpoint(app, "/v2/enqueue", "pagerduty", edge, PAGERDUTY)
+    register_endpoint(app, "/v2/change/enqueue", "changes", edge, PAGERDUTY_CHANGE)
     register_commands(app, edge)
     return edge

@@ -1,4 +1,5 @@
-"""PagerDuty's answers on ``POST /v2/enqueue``, so its clients work unchanged.
+"""PagerDuty's answers on ``POST /v2/enqueue`` and ``/v2/change/enqueue``, so its clients work
+unchanged.
 
 PagerDuty's Events API v2 answers 202 ``{"status": "success", "message": "Event processed",
 "dedup_key": …}`` and 400 ``{"status": "invalid event", "message": …, "errors": […]}``;
@@ -27,4 +28,12 @@ class PagerDutyAnswers(Answers):
         return view.json({"status": "success", "message": "Event processed", "dedup_key": key}, status=202)
 
 
+class PagerDutyChangeAnswers(PagerDutyAnswers):
+    """``POST /v2/change/enqueue``: PagerDuty answers a change event without a dedup key."""
+
+    def accepted(self, view: View, body: bytes, parsed: Parsed, summary: dict) -> Response:
+        return view.json({"status": "success", "message": "Change event processed"}, status=202)
+
+
 PAGERDUTY = PagerDutyAnswers()
+PAGERDUTY_CHANGE = PagerDutyChangeAnswers()

@@ -14,6 +14,7 @@ import orjson
 import pytest
 import yaml
 
+from models.change import Change
 from models.default_policy import DEFAULT_POLICY_YAML
 from models.engine import correlation_key
 from models.limits import Limits
@@ -57,6 +58,14 @@ def pagerduty_service(policy: Policy) -> str:
     }
     (trigger,) = parse_alerts(orjson.dumps(body), Limits(), T0, {}, policy.pagerduty_routes).inputs
     return Run(policy=policy).feed(trigger)[0].service
+
+
+def changes_noted(policy: Policy) -> int:
+    """How many changes an incident opening 30 minutes after a deploy notes."""
+    run = Run(policy=policy)
+    run.feed(Change("api", "deploy", T0 - 30 * MIN, change_id="c1"), now=T0 - 30 * MIN)
+    run.feed(alert("SystemDown"))
+    return len([e for e in run.events if str(e.kind) == "change_noted"])
 
 
 def cloudevent_outcome(policy: Policy) -> str:
@@ -249,6 +258,7 @@ SCENARIOS: dict[str, tuple[str, str, Scenario]] = {
         "pagerduty: {routing_keys: {R1: {service: pay}}}",
         pagerduty_service,
     ),
+    "changes.window": ("", "changes: {window: 10m}", changes_noted),
     "cloudevents.types": (
         "",
         "cloudevents: {types: [{type: 'com.example.alert.*', format: tocsin.signal}]}",

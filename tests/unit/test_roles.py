@@ -19,12 +19,15 @@ def test_roles_parse_and_refuse_what_is_unknown_or_empty() -> None:
         from_env({"TOCSIN_ROLES": "everything"})
 
 
+INGEST_AGENTS = {"ingest-alerts", "ingest-checks", "ingest-reports", "ingest-commands", "ingest-changes"}
+
+
 @pytest.mark.parametrize(
     ("roles", "agents", "routes"),
     [
-        ("ingest", {"ingest-alerts", "ingest-checks", "ingest-reports", "ingest-commands"}, set()),
+        ("ingest", INGEST_AGENTS, set()),
         ("engine", {"correlate"}, {"/v1/incidents/{incident_id}/state"}),
-        ("ingest,engine", {"correlate", "ingest-alerts", "ingest-checks", "ingest-reports", "ingest-commands"}, set()),
+        ("ingest,engine", {"correlate", *INGEST_AGENTS}, set()),
     ],
 )
 def test_each_role_brings_its_agents_and_views(roles: str, agents: set[str], routes: set[str]) -> None:
