@@ -1,6 +1,6 @@
 """HTTP ingest: ``POST /v1/alertmanager``, ``/v1/events``, ``/v1/checks``, ``/v1/reports``,
-``/v1/changes``, PagerDuty's ``/v2/enqueue`` and ``/v2/change/enqueue``, and
-``/v1/incidents/{id}/{action}``.
+``/v1/changes``, PagerDuty's ``/v2/enqueue`` and ``/v2/change/enqueue``, Alertmanager's
+``/api/v2/alerts`` (where Prometheus sends alerts) and ``/v1/incidents/{id}/{action}``.
 
 Each endpoint reads the whole body (up to ``Limits.max_payload_bytes``, 16 MiB by
 default), validates it with the parser the ingest agents use, and writes the engine-ready
@@ -235,6 +235,7 @@ def register(
         ("/v1/checks", "checks"),
         ("/v1/reports", "reports"),
         ("/v1/changes", "changes"),
+        ("/api/v2/alerts", "alerts"),  # Alertmanager's own path: Prometheus alerts tocsin directly
     ):
         register_endpoint(app, path, kind, edge)
     register_endpoint(app, "/v2/enqueue", "pagerduty", edge, PAGERDUTY)
