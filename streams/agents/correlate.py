@@ -168,8 +168,8 @@ class Correlator:
                 if decision.unrecognised:
                     batch.unrecognised.update(fact.split("=", 1)[0] for fact in decision.unrecognised)
             arrivals.add(now)
-        batch.arrivals += sorted(arrivals)
-        batch.latest = max(batch.latest, message["now"], *arrivals)  # one per source record the message carries
+        batch.arrivals += sorted(arrivals)  # one per source record the message carries
+        batch.latest = max(batch.latest, message["now"], *arrivals)
 
     def apply_silences(self, batch: Batch, event: EventT, silences: list[Silence], now: int, index: int) -> int:
         """Learn each silence, log it, and for one that has ended let what it muted through now.
