@@ -89,18 +89,8 @@ def root_cause(failing: Iterable[str], dependencies: Mapping[str, Iterable[str]]
     if not dependencies or len(failing) < 2:
         return ""
     deps = {k: set(v) for k, v in dependencies.items()}
-
-    def reach(service: str) -> set[str]:
-        seen, stack = set(), [service]
-        while stack:
-            for dep in deps.get(stack.pop(), ()):
-                if dep not in seen:
-                    seen.add(dep)
-                    stack.append(dep)
-        return seen
-
     leaves = [s for s in failing if not (deps.get(s, set()) & failing)]
-    dependents = {leaf: sum(1 for s in failing if leaf in reach(s)) for leaf in leaves}
+    dependents = {leaf: sum(1 for s in failing if leaf in _reach(deps, s)) for leaf in leaves}
     best = max(sorted(dependents), key=lambda s: dependents[s], default="")
     return best if dependents.get(best) else ""
 
@@ -116,13 +106,16 @@ def _dependents(dependencies: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[s
     for service, deps in dependencies:
         for dep in deps:
             users.setdefault(dep, set()).add(service)
-    found = {}
-    for service in users:
-        seen, stack = set(), [service]
-        while stack:
-            for user in users.get(stack.pop(), ()):
-                if user not in seen:
-                    seen.add(user)
-                    stack.append(user)
-        found[service] = frozenset(seen - {service})
-    return found
+    return {service: frozenset(_reach(users, service) - {service}) for service in users}
+
+
+def _reach(edges: Mapping[str, Iterable[str]], start: str) -> set[str]:
+    """Every node reachable from ``start`` along ``edges`` (``start`` only if on a cycle)."""
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        for node in edges.get(stack.pop(), ()):
+            if node not in seen:
+                seen.add(node)
+                stack.append(node)
+    return seen
