@@ -63,7 +63,7 @@ def test_quiet_window_repeats_and_watchdog_in_flight(broker: EmbeddedBroker, tmp
         worker.terminate()
         worker.wait(60)
 
-    opened = [e for e in events if e["kind"] == "opened"]
+    opened = sorted((e for e in events if e["kind"] == "opened"), key=lambda e: e["at"])  # A's opens first
     assert len(opened) == 2, [(e["kind"], e["title"]) for e in events]
     first, second = (e["incident_id"] for e in opened)
     by_incident = {i: {e["fingerprint"] for e in events if e["incident_id"] == i} - {""} for i in (first, second)}
