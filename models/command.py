@@ -13,6 +13,7 @@ class Action(StrEnum):
     RESOLVE = "resolve"
     REOPEN = "reopen"
     CLOSE = "close"
+    NOTIFIED = "notified"  # the notify role delivered a notification (``models.notification``)
 
 
 class Role(StrEnum):
@@ -35,10 +36,15 @@ class Command:
     severity: str = ""  # P0..P3, or "auto" to clear a human override
     text: str = ""
     postmortem_url: str = ""
+    channel: str = ""  # notified: where it went; ``text`` is the notification id
+    subject: str = ""  # notified: what it told ("escalated step 2", "resolved")
 
     @property
     def command_id(self) -> str:
-        """Content-derived id: a re-delivered command is recognised and ignored."""
+        """Content-derived id: a re-delivered command is recognised and ignored. A notification
+        delivered twice (at least once) is one: its id alone names it."""
+        if self.action is Action.NOTIFIED:
+            return hashlib.sha256(f"notified\x1f{self.text}".encode()).hexdigest()[:16]
         material = "\x1f".join(
             [
                 self.action,
@@ -50,6 +56,8 @@ class Command:
                 self.severity,
                 self.text,
                 self.postmortem_url,
+                self.channel,
+                self.subject,
             ]
         )
         return hashlib.sha256(material.encode()).hexdigest()[:16]

@@ -11,10 +11,11 @@ investigating. Closing an open incident resolves it first.
 from models.command import Action, Command
 from models.context import Context
 from models.errors import Reason
+from models.escalation import emit_due
 from models.incident import Incident, IncidentStatus
 from models.lifecycle import EventKind
 from models.signal import SignalAck
-from models.signal_flow import emit_breaches, reclassify, reopen, resolve
+from models.signal_flow import reclassify, reopen, resolve
 from models.state import Decision, Outcome
 
 MAX_REMEMBERED_COMMANDS = 200
@@ -55,7 +56,7 @@ def on_signal_ack(ctx: Context, ack: SignalAck) -> Decision:
 def acknowledge(ctx: Context, incident: Incident, at: int, actor: str) -> bool:
     if incident.status is not IncidentStatus.DETECTED:
         return False
-    emit_breaches(ctx, incident, at)
+    emit_due(ctx, incident, at)
     incident.status, incident.acknowledged_at = IncidentStatus.ACKNOWLEDGED, at
     ctx.emit(incident, EventKind.ACKNOWLEDGED, at, actor=actor)
     return True
@@ -145,6 +146,13 @@ def _close(ctx: Context, incident: Incident, command: Command, at: int) -> bool:
     return True
 
 
+def _notified(ctx: Context, incident: Incident, command: Command, at: int) -> bool:
+    """Record who was told what, when: the timeline shows each page delivered."""
+    details = {"channel": command.channel, "notification": command.text, "of": command.subject}
+    ctx.emit(incident, EventKind.NOTIFIED, at, actor=command.actor, details=details)
+    return True
+
+
 _HANDLERS = {
     Action.ACK: _ack,
     Action.ASSIGN: _assign,
@@ -153,4 +161,5 @@ _HANDLERS = {
     Action.RESOLVE: _resolve,
     Action.REOPEN: _reopen,
     Action.CLOSE: _close,
+    Action.NOTIFIED: _notified,
 }

@@ -152,6 +152,36 @@ changes:
 cloudevents:
   types: []                 # e.g. [{type: "com.example.alert.*", format: tocsin.signal}]
 
+# Notifications (the `notify` role; `tocsin up` runs it when channels are set). Channels:
+# type webhook (JSON: the event, the incident, links) or slack (an incoming webhook's text);
+# `template` overrides the text ({kind} {what} {incident_id} {title} {severity} {status}
+# {service} {services} {at} {runbook} {ack} {link} {step} {channel}); `headers` are sent too.
+# Routes: first match wins (match on severity, service, title; a list means any of).
+#   escalation: page `notify` `after` detection, again every `repeat`, until acknowledged
+#   updates: status-update reminders every `every` while open
+#   on: lifecycle events announced to `notify` (default: the first step's channels);
+#       a channel paged at detection hears of `opened` once, in its page
+# Each notification has an id (header Idempotency-Key) that stays the same across retries.
+# Delivery: capped exponential backoff; failing past give_up → the dead-letter topic.
+notifications:
+  public_url: ""            # where people reach tocsin (ack links); "" prints `tocsin ack ID`
+  channels: {}
+  # channels:
+  #   oncall: {type: webhook, url: "https://pager.example/hook"}
+  #   chat:   {type: slack, url: "https://hooks.slack.com/services/T000/B000/XXX"}
+  routes: []
+  # routes:
+  #   - match: {severity: [P0, P1]}
+  #     escalation:
+  #       - {after: 0m, notify: [oncall, chat]}
+  #       - {after: 15m, notify: [oncall], repeat: 10m}   # re-page until acknowledged
+  #     updates: {every: 30m, notify: [chat]}
+  #     on: [opened, acknowledged, severity_changed, resolved, sla_breached]
+  #   - match: {}
+  #     escalation: [{after: 0m, notify: [chat]}]
+  #     on: [opened, resolved]
+  delivery: {max_backoff: 5s, give_up: 10m}   # retries: 200ms, 400ms, … at most max_backoff apart
+
 pagerduty:
   routing_keys: {}          # {R0123456789ABCDEF0123456789ABCDEF: {service: checkout, team: payments}}
 

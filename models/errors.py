@@ -27,6 +27,7 @@ class Reason(StrEnum):
     UNSUPPORTED_TYPE = "unsupported_type"
     UNKNOWN_INCIDENT = "unknown_incident"
     INTERNAL_ERROR = "internal_error"
+    NOT_DELIVERED = "not_delivered"  # a notification its channel refused, or kept failing past give_up
 
 
 @dataclass(frozen=True, slots=True)

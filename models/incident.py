@@ -91,6 +91,8 @@ class Incident:
     joined: int = 0  # members ever added: the next member's ``order``
     active_at: int = 0  # the latest signal activity (a member firing or resolving): ``correlation.quiet``
     links: dict[str, str] = field(default_factory=dict)  # models.links: the first URL seen per name
+    pages: dict[str, int] = field(default_factory=dict)  # models.escalation: pages sent per "route.step"
+    updates: int = 0  # status-update reminders sent
 
     def firing_members(self) -> list[str]:
         return [fp for fp, m in self.members.items() if m.firing]

@@ -32,6 +32,9 @@ class EventKind(StrEnum):
     SLA_BREACHED = "sla_breached"
     POSTMORTEM_DUE = "postmortem_due"
     CHANGE_NOTED = "change_noted"
+    ESCALATED = "escalated"
+    UPDATE_DUE = "update_due"
+    NOTIFIED = "notified"
 
 
 def event_id(incident_id: str, kind: EventKind, seq: int) -> str:

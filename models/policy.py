@@ -15,6 +15,7 @@ from models import policy_lint
 from models.default_policy import DEFAULT_POLICY_YAML
 from models.durations import parse_duration
 from models.matchers import Matchers, parse_matchers
+from models.notifications import Notifications, parse_notifications
 from models.silence import Silence, policy_silence
 from models.timestamps import parse_ms
 
@@ -103,6 +104,9 @@ class Policy:
     pagerduty_routes: dict[str, dict[str, str]] = field(default_factory=dict)
     change_window_ms: int = 2 * 3_600_000  # changes.window: how long before an incident a change is shown
     cloudevent_types: tuple[tuple[str, str], ...] = ()  # (type pattern, format): models.parsers.cloudevents
+    notifications: Notifications = field(
+        default_factory=Notifications
+    )  # models.notifications: channels, routes, escalation
     raw: dict = field(default_factory=dict, compare=False, repr=False)
     #: Severity decisions by incident facts (``models.severity.classify_memo``): a pure
     #: function of the facts and ``rules``, so remembering them changes no outcome.
@@ -203,6 +207,7 @@ def _build(p: dict) -> Policy:
         runbooks=tuple(_runbook(r, p.get("runbook_base_url") or "") for r in p.get("runbooks") or []),
         change_window_ms=parse_duration(p["changes"]["window"]),
         cloudevent_types=tuple(_cloudevent_type(t) for t in p["cloudevents"].get("types") or []),
+        notifications=parse_notifications(p.get("notifications")),
         pagerduty_routes={
             str(key): {name: str(value) for name, value in (route or {}).items() if name in ("service", "team")}
             for key, route in (p["pagerduty"].get("routing_keys") or {}).items()

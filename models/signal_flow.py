@@ -24,6 +24,7 @@ from dataclasses import replace
 from models.change_flow import note_changes
 from models.context import Context
 from models.correlation import incident_id_for, root_cause
+from models.escalation import emit_due
 from models.facts import FACT_LABEL_SET, FACT_LABELS
 from models.flapping import own, record_change
 from models.incident import Incident, IncidentStatus, Member
@@ -33,10 +34,8 @@ from models.membership import drop_member, end_member, put_member
 from models.severity import classify_memo, incident_facts, is_upgrade, member_facts, stated_facts
 from models.signal import Signal, SignalKind, SignalStatus
 from models.silence import silence_id_of
-from models.sla import breaches_due
 from models.state import Decision, Outcome, SignalState
 from models.suppression import suppression_reason
-from models.timestamps import format_ms
 
 MAX_SEEN = 32
 
@@ -301,6 +300,7 @@ def _open(ctx: Context, signal: Signal) -> Incident:
     incident.signal_count = len(incident.members)
     reclassify(ctx, incident, signal.at, signal.fingerprint, announce=False)
     ctx.emit(incident, EventKind.OPENED, first_start, fingerprint=signal.fingerprint)
+    emit_due(ctx, incident, max(signal.at, first_start))  # a page due at detection goes out with it
     if ctx.state.changes:
         note_changes(ctx, incident)
     return incident
@@ -379,7 +379,7 @@ def maybe_auto_resolve(ctx: Context, incident: Incident, fp: str, at: int) -> No
 
 
 def resolve(ctx: Context, incident: Incident, at: int, *, fingerprint: str = "", actor: str = "") -> None:
-    emit_breaches(ctx, incident, at)
+    emit_due(ctx, incident, at)
     incident.status, incident.resolved_at = IncidentStatus.RESOLVED, at
     ctx.emit(incident, EventKind.RESOLVED, at, fingerprint=fingerprint, actor=actor)
 
@@ -389,13 +389,6 @@ def reopen(ctx: Context, incident: Incident, at: int, *, fingerprint: str = "", 
     incident.resolved_at = incident.closed_at = 0
     incident.reopened += 1
     ctx.emit(incident, EventKind.REOPENED, at, fingerprint=fingerprint, actor=actor)
-
-
-def emit_breaches(ctx: Context, incident: Incident, at: int) -> None:
-    """Emit SLA breaches that happened by ``at``, each stamped with its deadline."""
-    for kind, deadline in breaches_due(incident, ctx.policy, at):
-        incident.breaches.append(kind)
-        ctx.emit(incident, EventKind.SLA_BREACHED, deadline, details={"sla": kind, "deadline": format_ms(deadline)})
 
 
 def reclassify(ctx: Context, incident: Incident, at: int, fp: str = "", *, announce: bool = True) -> None:

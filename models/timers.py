@@ -4,7 +4,8 @@
   that time; one not seen for its source's ``stale_after`` resolves at last-seen + timeout.
 - Flapping signals that went quiet stop flapping; if they ended meanwhile, the incident
   may now resolve.
-- SLA breaches are emitted once, stamped with their deadline.
+- SLA breaches, escalation pages and status-update reminders are emitted once, stamped
+  with their deadline (``models.escalation``).
 - Post-mortem reminders for resolved P0/P1 incidents, stamped with their due time.
 - Resolved incidents and idle signals are forgotten after the retention period; changes
   after twice the change window.
@@ -12,13 +13,14 @@
 
 from models.change_flow import change_times, forget_changes
 from models.context import Context
+from models.escalation import emit_due, escalation_times
 from models.flapping import quiet_since
 from models.incident import Incident, IncidentStatus
 from models.lifecycle import EventKind, LifecycleEvent
 from models.membership import end_member
 from models.policy import Policy
 from models.signal import SignalStatus
-from models.signal_flow import emit_breaches, maybe_auto_resolve, reclassify, reconsider
+from models.signal_flow import maybe_auto_resolve, reclassify, reconsider
 from models.silence import silence_id_of
 from models.sla import RESOLUTION, RESPONSE, deadlines, postmortems_due
 from models.state import KeyState, SignalState
@@ -31,7 +33,7 @@ def run_timers(ctx: Context) -> None:
             _expire_stale(ctx, incident)
             _stop_flapping(ctx, incident)
         if incident.status.is_open:
-            emit_breaches(ctx, incident, ctx.now)
+            emit_due(ctx, incident, ctx.now)
         _remind_postmortems(ctx, incident)
     _forget(ctx)
 
@@ -196,11 +198,13 @@ def next_due(state: KeyState, policy: Policy) -> int:
 
 
 def _own_times(incident: Incident, policy: Policy) -> list[int]:
-    """An incident's own timers: SLA deadlines not yet met or breached; once done, its
+    """An incident's own timers: SLA deadlines not yet met or breached, its next page and
+    reminder; once done, its
     post-mortem reminders and when it is forgotten."""
     if incident.status.is_open:
         met = {RESPONSE: incident.acknowledged_at or incident.resolved_at, RESOLUTION: incident.resolved_at}
-        return [t for kind, t in deadlines(incident, policy).items() if kind not in incident.breaches and not met[kind]]
+        sla = [t for kind, t in deadlines(incident, policy).items() if kind not in incident.breaches and not met[kind]]
+        return [*sla, *escalation_times(incident, policy)]
     done = max(incident.resolved_at, incident.closed_at)
     reminders = [t for _, t in postmortems_due(incident, policy, NOTHING_DUE)]
     return [done + policy.retention_ms, *reminders]

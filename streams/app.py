@@ -6,9 +6,9 @@ import faust
 
 from sinks.clickhouse.writer import EventWriter, JSONWriter
 from streams import silence_book, stall_guard
-from streams.agents import correlate, ingest, sink
+from streams.agents import correlate, ingest, notify, sink
 from streams.outcomes import Outcomes
-from streams.roles import API, CLICKHOUSE_ROLES, ENGINE, INGEST, SINK, consumed_topics
+from streams.roles import API, CLICKHOUSE_ROLES, ENGINE, INGEST, NOTIFY, SINK, consumed_topics
 from streams.settings import Settings
 from streams.silence_book import SilenceBook
 from streams.state_store import StateStore
@@ -90,6 +90,11 @@ def create_app(settings: Settings, writer: EventWriter | None = None) -> faust.A
         store = register_engine(app, settings, names, signals, dlq, outcomes, book)
     if SINK in roles:
         waiting = register_sinks(app, settings, names, dlq, writer)
+    if NOTIFY in roles:
+        retries = raw_topic(app, names.notify_retry)
+        notify.register(
+            app, raw_topic(app, names.incidents), retries, signals, dlq, settings.policy, settings.partitions
+        )
     if API in roles:
         ingest_api.register(app, signals, dlq, settings.limits, settings.policy, access, settings.partitions, outcomes)
         incidents_api.register(app, writer.client, settings.database, settings.policy, access)

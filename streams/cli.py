@@ -103,7 +103,8 @@ def broker(port: int, log_file: Path | None) -> None:
 @service_options
 @click.option(
     "--roles",
-    help="What this process runs, comma-separated: ingest, engine, sink, api [all]. See docs/architecture.md.",
+    help="What this process runs, comma-separated: ingest, engine, sink, api, notify "
+    "[all but notify; notify too when the policy has channels]. See docs/architecture.md.",
 )
 def worker(**flags: object) -> None:
     """Run a worker against an external Kafka and ClickHouse (production).

@@ -53,6 +53,11 @@ STATE_WRITES_SKIPPED = Counter(
     "tocsin_state_writes_skipped_total", "Key states not written: their partition moved to another worker mid-batch."
 )
 CONSUMER_LAG = Gauge("tocsin_consumer_lag_messages", "Messages not yet processed, by topic.", ["topic"])
+NOTIFICATIONS = Counter(
+    "tocsin_notifications_total",
+    "Notification attempts by channel and outcome: delivered, retried, failed (dead-lettered).",
+    ["channel", "outcome"],
+)
 RECOVERY_COMPLETE = Gauge("tocsin_table_recovery_complete", "1 once state tables finished recovery.")
 
 

@@ -8,6 +8,8 @@
   ClickHouse server; one process on chDB, which one process at a time may open.
 - ``api``: HTTP input and commands, incident reads from ClickHouse. Any number on a
   ClickHouse server; with chDB, only in the ``sink`` process.
+- ``notify``: pages and announcements over HTTP (``streams/agents/notify.py``), from
+  ``tocsin.incidents``. Any number. Runs by default when the policy names channels.
 
 Every process serves `/healthz`, `/readyz` and `/metrics`. All processes of one deployment
 share one consumer group (the app id): Faust hands each topic's partitions to the members
@@ -16,8 +18,10 @@ that consume it, whatever else they run.
 
 from streams.topics import TopicNames
 
-INGEST, ENGINE, SINK, API = "ingest", "engine", "sink", "api"
-ALL = (INGEST, ENGINE, SINK, API)
+INGEST, ENGINE, SINK, API, NOTIFY = "ingest", "engine", "sink", "api", "notify"
+ALL = (INGEST, ENGINE, SINK, API, NOTIFY)
+#: Without ``--roles``: everything, ``notify`` only when the policy has channels.
+DEFAULT = (INGEST, ENGINE, SINK, API)
 #: Roles that open ClickHouse: with chDB (one process per directory) they share one process.
 CLICKHOUSE_ROLES = frozenset({SINK, API})
 
@@ -42,4 +46,6 @@ def consumed_topics(roles: frozenset[str], names: TopicNames) -> set[str]:
         topics.add(names.signals)
     if SINK in roles:
         topics.update({names.event_log, names.signal_log})
+    if NOTIFY in roles:
+        topics.update({names.incidents, names.notify_retry})
     return topics

@@ -16,7 +16,7 @@ then passed down as plain values.
 | `TOCSIN_EVENT_RECORDER_TOPIC` | `--event-recorder-topic` | none | Alertmanager's event recorder topic (JSON) |
 | `TOCSIN_API_TOKEN` | — | none | one bearer token with every scope |
 | `TOCSIN_API_TOKENS` / `_FILE` | — | none | scoped tokens `name:ingest+operate+read:secret` (`web/auth.py`) |
-| `TOCSIN_ROLES` | `--roles` | all: `ingest,engine,sink,api` | what this process runs (`streams/roles.py`) |
+| `TOCSIN_ROLES` | `--roles` | `ingest,engine,sink,api` (+`notify`: policy with channels) | what this runs (`roles.py`) |
 | `TOCSIN_STORE` | `--store` | `rocksdb://` (`up`, `worker`) | Faust table store (`memory://` forgets on restart) |
 | `TOCSIN_APP_ID` | `--app-id` | `tocsin` | consumer group and table namespace |
 | `TOCSIN_SINK_BATCH_SIZE` / `TOCSIN_SINK_BATCH_SECONDS` | — | `1000` / `0.2` | ClickHouse batch bounds |
@@ -37,7 +37,7 @@ from pathlib import Path
 from models.limits import DEFAULT_LIMITS, Limits
 from models.policy import Policy, load_policy
 from streams.logs import FORMATS, LEVELS
-from streams.roles import ALL, CLICKHOUSE_ROLES, parse_roles
+from streams.roles import CLICKHOUSE_ROLES, DEFAULT, NOTIFY, parse_roles
 
 DEFAULT_HTTP_HOST = "127.0.0.1"
 DEFAULT_HTTP_PORT = 6066
@@ -85,7 +85,7 @@ class Settings:
     embedded_broker: bool = False  # `tocsin up` started the broker: it is new, its topics empty
     adopt_local_state: bool = False  # keep the local state store when the broker lost its changelog
     exit_when_stuck: bool = False  # the CLI's workers exit (status 75) for a supervisor to restart them
-    roles: str = ",".join(ALL)  # streams.roles: which parts of tocsin this process runs
+    roles: str = ""  # streams.roles: which parts of tocsin this process runs ("": the default)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9._-]+", self.topic_prefix):
@@ -98,7 +98,8 @@ class Settings:
             raise ValueError(f"log format {self.log_format!r}; one of {', '.join(FORMATS)}")
         if self.log_level.lower() not in LEVELS:
             raise ValueError(f"log level {self.log_level!r}; one of {', '.join(LEVELS)}")
-        parse_roles(self.roles)
+        if self.roles:
+            parse_roles(self.roles)
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ValueError("--tls-cert and --tls-key go together")
 
@@ -116,7 +117,9 @@ class Settings:
 
     @property
     def role_set(self) -> frozenset[str]:
-        return parse_roles(self.roles)
+        if self.roles:
+            return parse_roles(self.roles)
+        return frozenset(DEFAULT) | ({NOTIFY} if self.policy.notifications.channels else set())
 
     @property
     def needs_clickhouse(self) -> bool:

@@ -76,6 +76,11 @@ class TopicNames:
         return f"{self.prefix}.silences"
 
     @property
+    def notify_retry(self) -> str:
+        """Internal: notifications waiting for their next delivery attempt (the notify role)."""
+        return f"{self.prefix}.notify-retry"
+
+    @property
     def dlq(self) -> str:
         """Rejected input, verbatim, with the reason in headers."""
         return f"{self.prefix}.dlq"
@@ -93,6 +98,7 @@ class TopicNames:
             self.signal_log,
             self.service_status,
             self.silences,
+            self.notify_retry,
             self.dlq,
         ]
 

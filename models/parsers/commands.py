@@ -36,6 +36,8 @@ def read_command(item: object, limits: Limits, now: int) -> Command:
         severity=text(data, "severity", limits, required=False),
         text=text(data, "text", limits, required=False),
         postmortem_url=text(data, "postmortem_url", limits, required=False),
+        channel=text(data, "channel", limits, required=False),
+        subject=text(data, "subject", limits, required=False),
     )
     _check_arguments(command)
     return command

@@ -18,6 +18,7 @@ from models.change import Change
 from models.default_policy import DEFAULT_POLICY_YAML
 from models.engine import correlation_key
 from models.limits import Limits
+from models.notification import body, plan, retry_delays
 from models.parsers import parse_alerts
 from models.policy import Policy, load_policy
 from models.signal import Signal
@@ -74,6 +75,19 @@ def cloudevent_outcome(policy: Policy) -> str:
     body["data"] = {"service": "pay", "title": "down", "status": "firing"}
     parsed = parse_alerts(orjson.dumps(body), Limits(), T0, {}, {}, policy.cloudevent_types)
     return parsed.rejections[0].reason if parsed.rejections else parsed.inputs[0].service
+
+
+def notified(policy: Policy) -> list[dict]:
+    """The bodies of the notifications a P0's pages and events make."""
+    run = Run(policy=policy)
+    run.feed(alert("SystemDown", severity="critical"))
+    run.feed(command("ack", run.incident_id, T0 + MIN))
+    notes = policy.notifications
+    published = [e.to_dict() for e in run.events]
+    return [body(n, notes.channels[n.channel], notes.public_url) for e in published for n in plan(e, notes)]
+
+
+NOTIFY = "notifications: {channels: {a: {url: 'http://a'}}, routes: [{escalation: [{notify: a}], on: [acknowledged]}]}"
 
 
 def runbook_of(policy: Policy, signal: Signal) -> str:
@@ -263,6 +277,19 @@ SCENARIOS: dict[str, tuple[str, str, Scenario]] = {
         "",
         "cloudevents: {types: [{type: 'com.example.alert.*', format: tocsin.signal}]}",
         cloudevent_outcome,
+    ),
+    "notifications.public_url": (NOTIFY, "notifications: {public_url: 'https://tocsin.example'}", notified),
+    "notifications.channels": (NOTIFY, "notifications: {channels: {a: {type: slack}}}", notified),
+    "notifications.routes": ("", NOTIFY, notified),
+    "notifications.delivery.max_backoff": (
+        "",
+        "notifications: {delivery: {max_backoff: 1s}}",
+        lambda p: retry_delays(p.notifications.delivery),
+    ),
+    "notifications.delivery.give_up": (
+        "",
+        "notifications: {delivery: {give_up: 1m}}",
+        lambda p: retry_delays(p.notifications.delivery),
     ),
     "runbook_base_url": ("", "runbook_base_url: https://wiki/runbooks/", lambda p: runbook_of(p, alert("SystemDown"))),
     "runbooks": ("", "runbooks: [{match: {service: api}, url: https://wiki/api}]", lambda p: runbook_of(p, alert("X"))),
