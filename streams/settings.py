@@ -16,7 +16,7 @@ then passed down as plain values.
 | `TOCSIN_EVENT_RECORDER_TOPIC` | `--event-recorder-topic` | none | Alertmanager's event recorder topic (JSON) |
 | `TOCSIN_API_TOKEN` | — | none | one bearer token with every scope |
 | `TOCSIN_API_TOKENS` / `_FILE` | — | none | scoped tokens `name:ingest+operate+read:secret` (`web/auth.py`) |
-| `TOCSIN_ROLES` | `--roles` | `ingest,engine,sink,api` (+`notify`: policy with channels) | what this runs (`roles.py`) |
+| `TOCSIN_ROLES` | `--roles` | `ingest,engine,sink,api` (+`notify` given channels) | what this runs (`roles.py`) |
 | `TOCSIN_STORE` | `--store` | `rocksdb://` (`up`, `worker`) | Faust table store (`memory://` forgets on restart) |
 | `TOCSIN_APP_ID` | `--app-id` | `tocsin` | consumer group and table namespace |
 | `TOCSIN_SINK_BATCH_SIZE` / `TOCSIN_SINK_BATCH_SECONDS` | — | `1000` / `0.2` | ClickHouse batch bounds |
