@@ -27,6 +27,9 @@ KEY_EVENT_TEXT = {
     "sla_breached": "{sla} SLA breached (deadline {deadline})",
     "postmortem_due": "{stage} post-mortem due",
     "change_noted": "Change to {service}: {summary}{from_source}",
+    "escalated": "Escalation step {step}: paged {notify} (page {page})",
+    "update_due": "Status update #{update} due ({notify})",
+    "notified": "{channel} told: {of}",
 }
 
 
