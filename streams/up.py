@@ -19,7 +19,7 @@ from streams.app import create_app
 from streams.demo import replay as demo
 from streams.local.broker import EmbeddedBroker
 from streams.logs import configure as configure_logging
-from streams.roles import ALL, API, ENGINE, consumed_topics
+from streams.roles import ALL, API, ENGINE, NOTIFY, consumed_topics
 from streams.settings import Settings
 from streams.topics import TopicNames, ensure_topics
 from streams.worker import run_blocking
@@ -45,6 +45,9 @@ def banner(settings: Settings) -> str:
     ]
     if settings.needs_clickhouse:
         lines.append(f"  ClickHouse:           {settings.clickhouse} (database {settings.database})")
+    if NOTIFY in roles:
+        channels = settings.policy.notifications.channels.values()
+        lines.append(f"  notifications:        {', '.join(f'{c.name} ({c.type})' for c in channels) or 'no channels'}")
     if API in roles:
         lines += [
             "Point Alertmanager at it with a receiver:",
