@@ -97,7 +97,7 @@ class Notifier:
         done = Round([], [], [])
         for result, where in results:
             getattr(done, where).append(result)
-        await self._settle(done)
+        await self._settle(done, fresh=budget_s > 0)
 
     async def _try(self, session: aiohttp.ClientSession, pending: Pending, ends: float) -> tuple[Pending, str]:
         while True:
@@ -128,13 +128,21 @@ class Notifier:
             return None
         return delay
 
-    async def _settle(self, done: Round) -> None:
+    async def _settle(self, done: Round, fresh: bool) -> None:
         for pending in done.failed:
             NOTIFICATIONS.labels(pending.note.channel, "failed").inc()
             detail = f"{pending.note.channel}: {pending.error} (after {pending.attempts} attempt(s))"
             await dead_letter(self.dlq, pending.to_json(), Rejection(Reason.NOT_DELIVERED, detail), source="notify")
         for pending in done.parked:
             NOTIFICATIONS.labels(pending.note.channel, "retried").inc()
+            if fresh:  # parked for the first time: say so once, not at every retry
+                log.warning(
+                    "notification %s to %s failing (%s): retrying with backoff",
+                    pending.note.notification_id,
+                    pending.note.channel,
+                    pending.error,
+                    extra={"incident_id": pending.note.incident_id, "channel": pending.note.channel},
+                )
         if done.parked:
             key = [(p.note.incident_id.encode(), p.to_json(), None, None) for p in done.parked]
             await produce(self.retries, key)
@@ -183,11 +191,22 @@ def register(
     async def retry(stream: faust.StreamT) -> None:
         async with aiohttp.ClientSession() as session:
             async for events in stream.take_events(BATCH, within=0.05):
-                pending = [Pending.from_json(event.value) for event in events]
+                pending = [p for event in events if (p := await _parked(event, dlq))]
+                if not pending:
+                    continue
                 wait_ms = min(p.not_before_ms for p in pending) - _now_ms()
                 # Never longer than the backoff cap: a rebalance waits for this batch.
                 await asyncio.sleep(min(max(wait_ms, 0) / 1000, notifications.delivery.cap_s))
                 await notifier.deliver(session, pending, 0.0)
+
+
+async def _parked(event: EventT, dlq: faust.TopicT) -> Pending | None:
+    try:
+        return Pending.from_json(event.value)
+    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        refused = Rejection(Reason.INVALID_VALUE, f"not a parked notification: {exc!r}")
+        await dead_letter(dlq, event.value, refused, event)
+        return None
 
 
 async def _planned(event: EventT, notifications: Notifications, dlq: faust.TopicT) -> list[Notification]:
