@@ -3,9 +3,10 @@ reminds on its cadence, and reaches a receiver that fails for its first 30 s —
 notification exactly once after dedup by id.
 
 One ``tocsin worker`` (every role, ``notify`` included as the policy has channels) on the
-session's real broker; the receiver is a real local HTTP server with three endpoints: a
-pager webhook, a Slack-style chat hook, and a flaky webhook answering 503 for 30 s. The
-worker is SIGKILLed after the second step's first page and started again.
+session's real broker; the receiver is a real local HTTP server with four endpoints: a
+pager webhook, a Slack-style chat hook, a flaky webhook answering 503 for 30 s, and one
+answering 404 (dead-lettered at once). The worker is SIGKILLed after the second step's first
+page and started again.
 """
 
 import asyncio
@@ -13,6 +14,7 @@ import json
 import signal
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,10 +41,11 @@ notifications:
     oncall: {{type: webhook, url: "http://127.0.0.1:{hook}/oncall"}}
     flaky: {{type: webhook, url: "http://127.0.0.1:{hook}/flaky"}}
     chat: {{type: slack, url: "http://127.0.0.1:{hook}/chat"}}
+    gone: {{type: webhook, url: "http://127.0.0.1:{hook}/gone"}}
   routes:
     - match: {{severity: P0}}
       escalation:
-        - {{after: 0s, notify: [oncall, flaky, chat]}}
+        - {{after: 0s, notify: [oncall, flaky, chat, gone]}}
         - {{after: 4s, notify: [oncall, flaky], repeat: 3s}}
       updates: {{every: 5s, notify: [chat]}}
       on: [opened, acknowledged, resolved]
@@ -63,6 +66,7 @@ class Receiver:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 status = 503 if self.path == "/flaky" and time.time() < receiver.flaky_until else 200
+                status = 404 if self.path == "/gone" else status
                 with receiver.lock:
                     receiver.calls.append((time.time(), self.path[1:], self.headers["Idempotency-Key"], body, status))
                 self.send_response(status)
@@ -163,15 +167,18 @@ def test_pages_escalate_until_ack_across_a_restart_and_reach_a_flaky_receiver(
             found = events()
             if not any(e["kind"] == "resolved" for e in found):
                 return None
-            planned: dict[str, set[str]] = {"oncall": set(), "flaky": set(), "chat": set()}
+            planned: dict[str, set[str]] = {"oncall": set(), "flaky": set(), "chat": set(), "gone": set()}
             for event in found:
                 for note in plan(event, notes):
                     planned[note.channel].add(note.notification_id)
+            refused[:] = list(planned.pop("gone"))
             delivered = all(planned[c] <= set(hooks.received(c)) for c in planned)
             told = {e["details"]["notification"] for e in found if e["kind"] == "notified"}
             return planned if delivered and told >= set().union(*planned.values()) else None
 
+        refused: list[str] = []
         planned = wait_until(expected, 30, "every planned notification to be delivered")
+        metrics = urllib.request.urlopen(f"{url}/metrics", timeout=5).read().decode()
     finally:
         worker.terminate()
         worker.wait(60)
@@ -182,6 +189,15 @@ def test_pages_escalate_until_ack_across_a_restart_and_reach_a_flaky_receiver(
         assert set(hooks.received(channel)) == ids, channel
     flaky_first_ok = min(at for at, _ in hooks.received("flaky").values())
     assert flaky_first_ok >= hooks.flaky_until  # it failed for 30 s, then got the backlog
+
+    # A receiver that answers 404 is not retried: each of its notifications is dead-lettered once.
+    assert refused and not hooks.received("gone")
+    dead = asyncio.run(read_until(broker.bootstrap_servers, names.dlq, lambda r: len(r) >= len(refused), 10))
+    assert sorted(orjson.loads(r.value)["note"]["notification_id"] for r in dead) == sorted(refused)
+    assert {dict(r.headers)["reason"] for r in dead} == {b"not_delivered"}
+    failed = 'tocsin_notifications_total{channel="gone",outcome="failed"} '
+    counted = [float(line.removeprefix(failed)) for line in metrics.splitlines() if line.startswith(failed)]
+    assert counted and counted[0] >= 1  # counted since the restart
 
     # Each escalation step fired once per page number, none repeated across the kill, none after the ack.
     escalated = [
