@@ -22,6 +22,8 @@ from models.timestamps import format_ms
 
 def route_of(incident: Incident, policy: Policy) -> tuple[int, Route] | None:
     """The incident's notification route (its index and itself), by what it is now."""
+    if not policy.notifications.routes:
+        return None
     return policy.notifications.route_for({name: getattr(incident, name) for name in MATCH_FIELDS})
 
 

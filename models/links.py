@@ -10,10 +10,11 @@ link text otherwise). An incident keeps the first URL it saw under each name, up
 from collections.abc import Iterable, Mapping
 
 from models.matchers import match_all
-from models.policy import Runbook
+from models.policy import Policy
 from models.signal import Signal
 
 MAX_LINKS = 20
+MAX_REMEMBERED = 10_000
 MAX_NAME = 64
 MAX_URL = 2048
 #: Annotation → link name: Prometheus and Grafana rules carry their runbook this way.
@@ -45,10 +46,23 @@ def merge_links(held: dict[str, str], new: Mapping[str, str]) -> bool:
     return grew
 
 
-def runbook_for(signal: Signal, runbooks: Iterable[Runbook]) -> str:
-    """The signal's own runbook (annotation ``runbook_url``), else the policy's first match."""
+def runbook_for(signal: Signal, policy: Policy) -> str:
+    """The signal's own runbook (annotation ``runbook_url``), else the policy's first match.
+
+    The match depends only on the labels the runbooks name, so it is remembered by their
+    values: a new signal costs a dict lookup, not a regex per runbook (a pure memo, like
+    ``models.severity.classify_memo``)."""
     own = signal.annotations.get("runbook_url") or signal.links.get("runbook", "")
     if own:
         return own
-    labels = {**signal.labels, "service": signal.service}
-    return next((runbook.url for runbook in runbooks if match_all(runbook.match, labels)), "")
+    labels = signal.labels
+    key = tuple(signal.service if name == "service" else labels.get(name, "") for name in policy.runbook_labels)
+    memo = policy.runbook_memo
+    found = memo.get(key)
+    if found is None:
+        labels = {**signal.labels, "service": signal.service}
+        found = next((runbook.url for runbook in policy.runbooks if match_all(runbook.match, labels)), "")
+        if len(memo) >= MAX_REMEMBERED:
+            memo.clear()
+        memo[key] = found
+    return found

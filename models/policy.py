@@ -7,6 +7,7 @@ a typo in a severity or a duration fails at start-up, not at 3 a.m.
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import yaml
@@ -111,8 +112,15 @@ class Policy:
     #: Severity decisions by incident facts (``models.severity.classify_memo``): a pure
     #: function of the facts and ``rules``, so remembering them changes no outcome.
     classified: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+    #: Runbook URLs by the values of the labels ``runbooks`` name (``models.links.runbook_for``).
+    runbook_memo: dict = field(default_factory=dict, init=False, compare=False, repr=False)
     #: Silences made at run time (``POST /v1/silences``), by id: ``with_silences`` sets them.
     live_silences: dict[str, Silence] = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def runbook_labels(self) -> tuple[str, ...]:
+        """The label names the runbooks' matchers read (``models.links.runbook_for``)."""
+        return tuple(sorted({m.name for runbook in self.runbooks for m in runbook.match}))
 
     @property
     def all_silences(self) -> list[Silence]:
@@ -127,6 +135,7 @@ class Policy:
         """This policy with ``live`` as its run-time silences (the severity memo is shared)."""
         policy = replace(self, live_silences=dict(live))
         object.__setattr__(policy, "classified", self.classified)
+        object.__setattr__(policy, "runbook_memo", self.runbook_memo)
         return policy
 
 

@@ -285,7 +285,7 @@ def _open(ctx: Context, signal: Signal) -> Incident:
         service=signal.service,
         detected_at=first_start,
         opened_at=first_start,
-        runbook_url=runbook_for(signal, ctx.policy.runbooks),
+        runbook_url=runbook_for(signal, ctx.policy),
         links=dict(signal.links),
     )
     if incident.runbook_url:
@@ -335,7 +335,7 @@ def _add_member(ctx: Context, incident: Incident, signal: Signal) -> None:
     incident.detected_at = min(incident.detected_at, signal.starts_at)
     if signal.links and merge_links(incident.links, signal.links):
         ctx.touch_head()
-    if not incident.runbook_url and (runbook := runbook_for(signal, ctx.policy.runbooks)):
+    if not incident.runbook_url and (runbook := runbook_for(signal, ctx.policy)):
         incident.runbook_url = runbook
         merge_links(incident.links, {"runbook": runbook})
         ctx.touch_head()

@@ -3,7 +3,7 @@
 import orjson
 
 from models.limits import Limits
-from models.links import MAX_LINKS, links_of, merge_links
+from models.links import MAX_LINKS, links_of, merge_links, runbook_for
 from models.parsers.alertmanager import parse_webhook
 from models.parsers.pagerduty import parse_event
 from models.policy import load_policy
@@ -57,3 +57,22 @@ def test_an_incident_gathers_its_signals_links_and_the_policy_names_a_runbook() 
     own = Run(policy=load_policy("runbooks:\n  - {match: {service: pay}, url: https://pay/rb}\n"))
     (event,) = own.feed(alert("Anything", service="pay", starts=T0), now=T0)
     assert event.runbook_url == "https://pay/rb"
+
+
+def test_one_policy_names_each_signal_its_own_runbook() -> None:
+    """The runbook match is remembered by the values of the labels the runbooks read: signals
+    that differ there get their own runbook, whatever else they carry, in any order."""
+    policy = load_policy(
+        "runbooks:\n"
+        "  - {match: {service: pay, env: prod}, url: https://pay/prod}\n"
+        "  - {match: {service: pay}, url: https://pay/any}\n"
+    )
+    cases = [
+        (alert("A", service="pay", env="prod"), "https://pay/prod"),
+        (alert("B", service="pay", env="dev"), "https://pay/any"),
+        (alert("C", service="pay", env="prod", pod="x"), "https://pay/prod"),
+        (alert("D", service="pay"), "https://pay/any"),
+        (alert("E", service="web", env="prod"), ""),
+    ]
+    for signal, url in [*cases, *reversed(cases)]:
+        assert runbook_for(signal, policy) == url, signal.labels
