@@ -40,7 +40,7 @@ test: $(STAMP) deps-debian
 # The fault tests of `make test` (worker SIGKILLed and restarted, RocksDB across SIGKILL, two
 # workers handing over partitions and timers, failure paths), SOAK_RUNS times in a row.
 SOAK_TESTS ?= tests/e2e/test_crash_restart.py tests/e2e/test_durable_restart.py tests/e2e/test_two_workers.py \
-	tests/integration/test_failure_paths.py
+	tests/integration/test_failure_paths.py tests/integration/test_notifications.py
 soak: $(STAMP)
 	for run in $$(seq $(SOAK_RUNS)); do $(BIN)/pytest -q -p no:cacheprovider $(SOAK_TESTS) || exit 1; done
 
