@@ -5,7 +5,8 @@ Commands are idempotent by content (a re-delivered command is recognised by its 
 A command's time is clamped to the incident's detection time so that no duration is
 negative when clocks disagree. Assigning a role to a detected incident acknowledges it (an
 owner was assigned), and any role or note on an acknowledged incident moves it to
-investigating. Closing an open incident resolves it first.
+investigating. Closing an open incident resolves it first. ``notified`` is the notify role's
+report of a delivered notification: it changes nothing but the timeline.
 """
 
 from models.command import Action, Command

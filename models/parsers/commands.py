@@ -9,6 +9,7 @@
 | resolve    | ``text``?                                                 |
 | reopen     | ``text``?                                                 |
 | close      | ``postmortem_url``?, ``text``?                            |
+| notified   | ``text`` (the notification id), ``channel``, ``subject``: sent by the notify role |
 """
 
 from models.command import Action, Command, Role

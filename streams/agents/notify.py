@@ -144,8 +144,8 @@ class Notifier:
                     extra={"incident_id": pending.note.incident_id, "channel": pending.note.channel},
                 )
         if done.parked:
-            key = [(p.note.incident_id.encode(), p.to_json(), None, None) for p in done.parked]
-            await produce(self.retries, key)
+            parked = [(p.note.incident_id.encode(), p.to_json(), None, None) for p in done.parked]
+            await produce(self.retries, parked)
         for pending in done.delivered:
             NOTIFICATIONS.labels(pending.note.channel, "delivered").inc()
         if done.delivered:
