@@ -3,7 +3,8 @@
 - Stale signals resolve: a firing signal whose declared ``endsAt`` passed resolves at
   that time; one not seen for its source's ``stale_after`` resolves at last-seen + timeout.
 - Flapping signals that went quiet stop flapping; if they ended meanwhile, the incident
-  may now resolve.
+  may now resolve. Signals outside incidents (held by the gate, or idle) stop flapping too,
+  with no event: there is no incident to tell.
 - SLA breaches, escalation pages and status-update reminders are emitted once, stamped
   with their deadline (``models.escalation``).
 - Post-mortem reminders for resolved P0/P1 incidents, stamped with their due time.
@@ -35,6 +36,7 @@ def run_timers(ctx: Context) -> None:
         if incident.status.is_open:
             emit_due(ctx, incident, ctx.now)
         _remind_postmortems(ctx, incident)
+    _stop_flapping_outside(ctx)
     _forget(ctx)
 
 
@@ -76,6 +78,17 @@ def _stop_flapping(ctx: Context, incident: Incident) -> None:
         ctx.emit(incident, EventKind.FLAPPING_STOPPED, stopped, fingerprint=fp)
         if not member.firing:
             maybe_auto_resolve(ctx, incident, fp, member.ends_at)
+
+
+def _stop_flapping_outside(ctx: Context) -> None:
+    """Signals no incident holds (held by the gate, or idle) stop flapping once quiet too, so
+    one that joins an incident later does not count as flapping, and a tick replayed on a
+    later state (after a crash) does what the live tick did."""
+    members = {fp for incident in ctx.state.incidents.values() for fp in incident.members}
+    for fp, known in ctx.state.signals.items():
+        if fp not in members and quiet_since(known.flap, ctx.now, ctx.policy.flap_quiet_ms):
+            known.flap.flapping = False
+            ctx.touched.add(fp)
 
 
 def _remind_postmortems(ctx: Context, incident: Incident) -> None:
@@ -189,9 +202,13 @@ def next_due(state: KeyState, policy: Policy) -> int:
                 if known := state.signals.get(fp):
                     times += _member_times(known, policy, member.firing)
     live = {fp for incident in state.incidents.values() for fp in incident.members}
-    idle = (s for fp, s in state.signals.items() if fp not in live and fp not in state.pending)
-    for known in idle:
-        times += [known.last_seen + policy.retention_ms, silence_end(known, policy)]
+    for fp, known in state.signals.items():
+        if fp in live:
+            continue
+        if known.flap.flapping and known.flap.changes:  # held by the gate, or idle
+            times.append(known.flap.last_change + policy.flap_quiet_ms)
+        if fp not in state.pending:
+            times += [known.last_seen + policy.retention_ms, silence_end(known, policy)]
     times += _check_times(state, policy)
     times += change_times(state, policy.change_window_ms)
     return min((t for t in times if t > 0), default=0)

@@ -187,6 +187,23 @@ def test_flapping_signal_keeps_its_incident_open_and_stops_when_quiet() -> None:
     assert (stopped[0].at, stopped[1].at) == (t + 15 * MIN, t)
 
 
+def test_a_signal_the_gate_holds_stops_flapping_when_quiet_before_it_joins_an_incident() -> None:
+    """Held outside any incident, it still stops flapping once quiet, at the tick its key is
+    due: so a tick replayed on a later state (after a crash) does what the live one did."""
+    from models.timers import next_due
+
+    gated = load_policy("correlation: {open_after: {signals: 3, within: 2h}}\nflapping: {changes: 2}\n")
+    run = Run(policy=gated)
+    run.feed(alert("A"), resolved(alert("A"), T0 + MIN), alert("A", starts=T0 + 2 * MIN))
+    fp = alert("A").fingerprint
+    assert run.state.signals[fp].flap.flapping and not run.state.incidents
+    quiet_at = T0 + 2 * MIN + gated.flap_quiet_ms
+    assert next_due(run.state, gated) == quiet_at
+    assert run.tick(quiet_at) == [] and not run.state.signals[fp].flap.flapping  # no incident to tell
+    run.feed(alert("B", starts=quiet_at), alert("C", starts=quiet_at))
+    assert run.kinds() == ["opened"]  # A joins steady
+
+
 def test_steady_signals_share_one_flap_state_that_changes_never_touch() -> None:
     policy, state = load_policy(), KeyState()
     t, flappy = T0, alert("Flappy")
