@@ -36,11 +36,11 @@ class Notification:
 def plan(event: dict, notifications: Notifications) -> list[Notification]:
     """The notifications ``event`` (a published lifecycle event) makes, one per channel."""
     kind, details = event["kind"], event.get("details") or {}
-    if kind == "escalated":
-        channels, subject = details.get("notify", ""), f"escalated step {details.get('step', '')}"
-        names = [c for c in channels.split(",") if c]
-    elif kind == "update_due":
-        names, subject = [c for c in details.get("notify", "").split(",") if c], f"update_due {details.get('update')}"
+    if kind in ("escalated", "update_due"):
+        names = [c for c in details.get("notify", "").split(",") if c]
+        subject = (
+            f"escalated step {details.get('step')}" if kind == "escalated" else f"update_due {details.get('update')}"
+        )
     else:
         names, subject = _audience(event, notifications), kind
     return [

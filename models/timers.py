@@ -36,7 +36,6 @@ def run_timers(ctx: Context) -> None:
         if incident.status.is_open:
             emit_due(ctx, incident, ctx.now)
         _remind_postmortems(ctx, incident)
-    _stop_flapping_outside(ctx)
     _forget(ctx)
 
 
@@ -80,17 +79,6 @@ def _stop_flapping(ctx: Context, incident: Incident) -> None:
             maybe_auto_resolve(ctx, incident, fp, member.ends_at)
 
 
-def _stop_flapping_outside(ctx: Context) -> None:
-    """Signals no incident holds (held by the gate, or idle) stop flapping once quiet too, so
-    one that joins an incident later does not count as flapping, and a tick replayed on a
-    later state (after a crash) does what the live tick did."""
-    members = {fp for incident in ctx.state.incidents.values() for fp in incident.members}
-    for fp, known in ctx.state.signals.items():
-        if fp not in members and quiet_since(known.flap, ctx.now, ctx.policy.flap_quiet_ms):
-            known.flap.flapping = False
-            ctx.touched.add(fp)
-
-
 def _remind_postmortems(ctx: Context, incident: Incident) -> None:
     for stage, due in postmortems_due(incident, ctx.policy, ctx.now):
         incident.postmortems.append(stage)
@@ -98,6 +86,7 @@ def _remind_postmortems(ctx: Context, incident: Incident) -> None:
 
 
 def _forget(ctx: Context) -> None:
+    """Forget what retention let go; on the same walk, stop quiet flapping outside incidents."""
     forget_changes(ctx)
     state, retention = ctx.state, ctx.policy.retention_ms
     for incident_id, incident in list(state.incidents.items()):
@@ -108,6 +97,12 @@ def _forget(ctx: Context) -> None:
             ctx.touch_head()
     live = {fp for incident in state.incidents.values() for fp in incident.members}
     for fp, known in list(state.signals.items()):
+        if fp not in live and quiet_since(known.flap, ctx.now, ctx.policy.flap_quiet_ms):
+            # Held by the gate, or idle: it stops flapping too, with no incident to tell — so one
+            # that joins an incident later is steady, and a tick replayed on a later state
+            # (after a crash) does what the live tick did.
+            known.flap.flapping = False
+            ctx.touched.add(fp)
         if fp not in live and fp not in state.pending and ctx.now >= known.last_seen + retention:
             del state.signals[fp]
             ctx.touched.add(fp)

@@ -78,15 +78,10 @@ class Notifier:
     """Delivers notifications with capped exponential backoff; reports and parks the results."""
 
     def __init__(
-        self,
-        notifications: Notifications,
-        retries: faust.TopicT,
-        signals: faust.TopicT,
-        dlq: faust.TopicT,
-        policy: Policy,
-        partitions: int,
+        self, policy: Policy, retries: faust.TopicT, signals: faust.TopicT, dlq: faust.TopicT, partitions: int
     ) -> None:
-        self.notifications, self.delays = notifications, retry_delays(notifications.delivery)
+        self.notifications = notifications = policy.notifications
+        self.delays = retry_delays(notifications.delivery)
         self.retries, self.signals, self.dlq = retries, signals, dlq
         self.policy, self.partitions = policy, partitions
 
@@ -176,8 +171,8 @@ def register(
     policy: Policy,
     partitions: int,
 ) -> None:
-    notifications = policy.notifications
-    notifier = Notifier(notifications, retries, signals, dlq, policy, partitions)
+    notifier = Notifier(policy, retries, signals, dlq, partitions)
+    notifications = notifier.notifications
 
     @app.agent(incidents, name="notify")
     async def notify(stream: faust.StreamT) -> None:

@@ -16,7 +16,7 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from models.policy import load_policy
 from models.timestamps import format_ms, parse_ms
 from streams.local.broker import EmbeddedBroker, free_port
 from streams.topics import TopicNames
-from tests.support.processes import readyz, spawn_worker
+from tests.support.processes import readyz, spawn_worker, wait_until
 from tests.support.stack import post, read_until
 
 pytestmark = pytest.mark.integration
@@ -96,14 +96,6 @@ def receiver() -> Iterator[tuple[Receiver, int]]:
     thread.start()
     yield found, server.server_address[1]
     server.shutdown()
-
-
-def wait_until(check: Callable[[], object], timeout: float, what: str) -> object:
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-    return found
 
 
 def alert(status: str, starts: int, ends: int = 0) -> bytes:

@@ -24,7 +24,7 @@ from streams.client import delete_json, get_json, post_json
 from streams.local.broker import EmbeddedBroker, free_port
 from streams.routing import partition_of
 from streams.topics import TopicNames, ensure_topics
-from tests.support.processes import readyz, spawn_worker
+from tests.support.processes import readyz, spawn_worker, wait_until
 from tests.support.stack import read_until
 
 pytestmark = pytest.mark.integration
@@ -35,14 +35,6 @@ def owned(port: int) -> list[int]:
     body = readyz(port)
     found = [p for topic, p in body.get("partitions", {}).items() if topic.endswith(".signals")]
     return found[0] if body.get("ready") and found else []
-
-
-def wait_until(check: Callable[[], object], timeout: float, what: str) -> object:
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.3)
-    return found
 
 
 def service_on(partitions: list[int], prefix: str) -> str:

@@ -3,8 +3,10 @@
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -70,3 +72,12 @@ def readyz(port: int) -> dict:
         return orjson.loads(refused.read())
     except OSError:
         return {}
+
+
+def wait_until(check: Callable[[], object], timeout: float, what: str) -> object:
+    """Poll ``check`` until it returns something true (returned), failing after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+    return found
