@@ -46,10 +46,11 @@ def on_signal(ctx: Context, signal: Signal) -> Decision:
     if known is not None and signal.status is SignalStatus.RESOLVED and signal.starts_at == 0:
         signal = replace(signal, starts_at=known.starts_at)  # PagerDuty-style resolve: no start given
     content = signal.content_hash  # hashed once per input
-    if known is not None and content in known.seen:  # a re-send: the hot path, kept short
+    # A re-send — the hot path, kept short; most repeat the latest content, the rest an earlier one.
+    if known is not None and (content == known.content_hash or content in known.seen):
         if ctx.now > known.last_seen:
             received_again(ctx, known, fp)
-        return Decision(Outcome.DUPLICATE, fingerprint=fp, incident_id=known.incident_id)
+        return Decision(Outcome.DUPLICATE, fingerprint=fp, incident_id=known.incident_id, content=content)
     if known is not None and _is_stale(known, signal):
         return Decision(Outcome.STALE, "older than what is known", fingerprint=fp, incident_id=known.incident_id)
     return _noting_unrecognised(signal, _apply(ctx, signal, known, content))

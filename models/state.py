@@ -93,3 +93,4 @@ class Decision:
     incident_id: str = ""
     fingerprint: str = ""
     unrecognised: tuple[str, ...] = ()  # severity fact values the signal stated that no criterion knows
+    content: str = ""  # a duplicate's content hash: the signal log names it instead of hashing again

@@ -5,7 +5,7 @@ import ssl
 import faust
 
 from sinks.clickhouse.writer import EventWriter, JSONWriter
-from streams import silence_book, stall_guard
+from streams import collector, silence_book, stall_guard
 from streams.agents import correlate, ingest, notify, sink
 from streams.outcomes import Outcomes
 from streams.roles import API, CLICKHOUSE_ROLES, ENGINE, INGEST, NOTIFY, SINK, consumed_topics
@@ -72,6 +72,7 @@ def create_app(settings: Settings, writer: EventWriter | None = None) -> faust.A
 
     ``writer`` writes lifecycle events to ClickHouse; the ``sink`` and ``api`` roles need it.
     """
+    collector.tune()
     app = faust.App(settings.app_id, **faust_settings(settings))
     roles, names = settings.role_set, TopicNames(settings.topic_prefix)
     if roles & CLICKHOUSE_ROLES and writer is None:

@@ -92,7 +92,7 @@ def _whole(item: Input, decision: Decision) -> dict:
     Alertmanager sends) as the ``content`` hash of the earlier input it repeats, which a
     replay resolves from that input's payload — half the bytes of a row, not written again."""
     if decision.outcome is Outcome.DUPLICATE and isinstance(item, Signal):
-        return {"payload": "", "content": item.content_hash, "labels": item.labels}
+        return {"payload": "", "content": decision.content or item.content_hash, "labels": item.labels}
     return {"payload": orjson.Fragment(encode_item(item))}
 
 
