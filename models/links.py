@@ -27,11 +27,11 @@ def links_of(named: Iterable[tuple[str, object]], annotations: Mapping[str, str]
     non-http(s) values are left out (a ``javascript:`` URL must not reach a chat tool)."""
     found: dict[str, str] = {}
     # Look up the few link annotations rather than walk every annotation: once per alert parsed.
-    linked = ((ANNOTATION_LINKS[k], annotations[k]) for k in ANNOTATION_LINKS if k in annotations)
-    for name, url in chain(named, linked):
-        if len(found) >= MAX_LINKS:
-            break
-        if isinstance(url, str) and url.startswith(("https://", "http://")) and name:
+    linked = [(ANNOTATION_LINKS[k], annotations[k]) for k in ANNOTATION_LINKS if k in annotations]
+    for name, url in chain(named, linked) if linked else named:
+        if url and isinstance(url, str) and url.startswith(("https://", "http://")) and name:
+            if len(found) >= MAX_LINKS:
+                break
             found.setdefault(str(name)[:MAX_NAME], url[:MAX_URL])
     return found
 

@@ -33,6 +33,7 @@ SUPPORTED_VERSIONS = frozenset({"4"})
 GRAFANA_VERSION = "1"
 _HEX16 = re.compile(r"^[0-9a-f]{16}$")
 SEVERITY_LABELS = ("severity", "priority")
+_STATUSES = {status.value: status for status in SignalStatus}
 #: Link name → alert field: Alertmanager sends generatorURL; Grafana adds the others.
 LINK_FIELDS = (
     ("source", "generatorURL"),
@@ -56,7 +57,7 @@ def parse_webhook(payload: dict, limits: Limits, now: int = 0) -> Parsed:
             raise RejectedInput(Reason.MISSING_FIELD, "alerts")
         if not isinstance(alerts, list):
             raise RejectedInput(Reason.WRONG_TYPE, "alerts must be a list")
-        parsed = each(alerts, lambda a: parse_alert(a, limits, now, source), limits)
+        parsed = parse_alerts_of(alerts, limits, now, source)
         group_key = payload.get("groupKey")
         parsed.group_key = group_key if isinstance(group_key, str) else ""
         return parsed
@@ -66,12 +67,18 @@ def parse_webhook(payload: dict, limits: Limits, now: int = 0) -> Parsed:
 
 def parse_api_alerts(alerts: list, limits: Limits, now: int) -> Parsed:
     """A list of API v2 alerts, as Prometheus posts them."""
-    return each(alerts, lambda a: parse_alert(a, limits, now), limits)
+    return parse_alerts_of(alerts, limits, now, SOURCE)
+
+
+def parse_alerts_of(alerts: list, limits: Limits, now: int, source: str) -> Parsed:
+    """Every alert of a webhook or API v2 list; a bad one is rejected alone."""
+    return each(alerts, lambda a: parse_alert(a, limits, now, source), limits)
 
 
 def parse_alert(alert: object, limits: Limits, now: int = 0, source: str = SOURCE) -> Signal:
-    """One alert object → ``Signal``, or ``RejectedInput``."""
-    alert = require_object(alert, "alert")
+    """One alert object (a dict, or a ``typed_alerts.TypedAlert``) → ``Signal``, or ``RejectedInput``."""
+    if not hasattr(alert, "get"):
+        alert = require_object(alert, "alert")
     labels = string_map(alert.get("labels"), "labels", limits, limits.max_value_length, required=True)
     if not labels:
         raise RejectedInput(Reason.MISSING_FIELD, "labels")
@@ -94,7 +101,7 @@ def parse_alert(alert: object, limits: Limits, now: int = 0, source: str = SOURC
         annotations=annotations,
         generator_url=generator_url[: limits.max_value_length],
         severity=_severity(labels),
-        links=links_of(((name, alert.get(field)) for name, field in LINK_FIELDS), annotations),
+        links=links_of([(name, alert.get(field)) for name, field in LINK_FIELDS], annotations),
     )
 
 
@@ -122,7 +129,7 @@ def _status(value: object, ends_at: int, now: int) -> SignalStatus:
         if now == 0:
             raise RejectedInput(Reason.MISSING_FIELD, "status")
         return SignalStatus.RESOLVED if ends_at and ends_at <= now else SignalStatus.FIRING
-    try:
-        return SignalStatus(value)
-    except ValueError:
-        raise RejectedInput(Reason.INVALID_VALUE, f"status {value!r}") from None
+    status = _STATUSES.get(value) if isinstance(value, str) else None
+    if status is None:
+        raise RejectedInput(Reason.INVALID_VALUE, f"status {value!r}")
+    return status

@@ -17,6 +17,7 @@ from models.limits import Limits
 from models.parsers import alertmanager, cloudevents, generic, pagerduty
 from models.parsers.fields import NO_DEDUP, decode_json, guarded, require_object
 from models.parsers.result import Parsed
+from models.parsers.typed_alerts import parse_typed
 
 
 def parse_alerts(
@@ -32,6 +33,9 @@ def parse_alerts(
     policy's ``pagerduty.routing_keys``; ``types``: its ``cloudevents.types``."""
 
     def parse() -> Parsed:
+        fast = parse_typed(raw, limits, now) if len(raw) <= limits.max_payload_bytes else None
+        if fast is not None:
+            return fast
         data = decode_json(raw, limits)
         if isinstance(data, list):
             if data and isinstance(data[0], dict) and "specversion" in data[0]:

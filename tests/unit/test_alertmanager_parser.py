@@ -147,3 +147,53 @@ def test_other_webhook_versions_are_still_refused() -> None:
     body = json.loads(fixture_bytes("grafana-webhook.json"))
     result = parse_alerts(json.dumps({**body, "version": "2"}).encode(), DEFAULT_LIMITS, 0)
     assert result.rejections[0].reason is Reason.UNSUPPORTED_VERSION
+
+
+def general_parse(body: bytes):
+    """What the general parser alone makes of ``body`` (the typed fast path switched off)."""
+    from unittest import mock
+
+    with mock.patch("models.parsers.alerts.parse_typed", return_value=None):
+        return parse_webhook(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        fixture_bytes("alertmanager-0.25-firing.json"),
+        fixture_bytes("alertmanager-0.25-partially-resolved.json"),
+        payload(alert(), alert(labels={"alertname": "B", "service": "s", "empty": ""}, status="resolved")),
+        payload(alert(generatorURL="https://prom/graph", annotations={"runbook_url": "https://rb", "summary": "x"})),
+        json.dumps([{k: v for k, v in alert().items() if k != "status"}]).encode(),  # API v2 list
+    ],
+)
+def test_typed_fast_path_reads_what_the_general_parser_reads(body: bytes) -> None:
+    from models.parsers.typed_alerts import parse_typed
+
+    fast = parse_typed(body, DEFAULT_LIMITS, NOW)
+    assert fast is not None and fast.inputs
+    assert (fast.inputs, fast.group_key) == ((slow := general_parse(body)).inputs, slow.group_key)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        payload(alert(extra={"x": 1})),  # a field Alertmanager does not send
+        payload(alert(), routeLabels={"a": "b"}),
+        payload(alert(labels={"alertname": 1})),  # wrong type
+        payload(alert(status="maybe")),  # a bad alert: the general parser names it
+        payload(alert(), version="1"),  # Grafana
+        payload(alert(extra=json.loads("[" * 40 + "]" * 40))),  # deep: refused as too deep below
+        b'{"version":"4","alerts":[\xff]}',
+    ],
+)
+def test_typed_fast_path_leaves_anything_else_to_the_general_parser(body: bytes) -> None:
+    from models.parsers.typed_alerts import parse_typed
+
+    assert parse_typed(body, DEFAULT_LIMITS, NOW) is None
+    assert parse_webhook(body) == general_parse(body)
+
+
+def test_deep_unknown_field_is_still_refused_as_too_deep() -> None:
+    result = parse_webhook(payload(alert(extra=json.loads("[" * 40 + "]" * 40))))
+    assert [r.reason for r in result.rejections] == [Reason.TOO_DEEP] and not result.inputs
