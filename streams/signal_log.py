@@ -15,6 +15,7 @@ through the engine again.
 """
 
 import hashlib
+from functools import lru_cache
 from typing import NamedTuple
 
 import orjson
@@ -61,17 +62,27 @@ def _describe(item: Input) -> tuple[str, str, int, str, str, str]:
     raise TypeError(type(item).__name__)
 
 
+#: A batch's rows share a few arrival times and event times: each is formatted once.
+_stamp = lru_cache(maxsize=65_536)(format_ms)
+
+
+@lru_cache(maxsize=4096)
+def _place(where: Where) -> dict:
+    """``where`` as row columns, once per record and key (every input of a group shares it)."""
+    return where._asdict()
+
+
 def record(item: Input, decision: Decision, received_at: int, index: int = 0, where: Where | None = None) -> dict:
     """The row of ``item``, the ``index``-th input of a record received at ``received_at``;
     ``where`` the engine read it (kept with the input, whole, for a replay)."""
     kind, source, at, service, status, title = _describe(item)
-    outcome = str(decision.outcome)
+    outcome = decision.outcome.value
     fields = (kind, source, str(at), service, status, title, decision.fingerprint, outcome, decision.reason)
     material = "\x1f".join((*fields, str(received_at), str(index))).encode()
     return {
         "signal_id": hashlib.sha256(material).hexdigest()[:32],
-        "at": format_ms(at or received_at),
-        "received_at": format_ms(received_at),
+        "at": _stamp(at or received_at),
+        "received_at": _stamp(received_at),
         "input": kind,
         "source": source,
         "service": service,
@@ -82,7 +93,7 @@ def record(item: Input, decision: Decision, received_at: int, index: int = 0, wh
         "incident_id": decision.incident_id,
         "title": title[:1024],
         **_whole(item, decision),
-        **(where._asdict() if where else {}),
+        **(_place(where) if where else {}),
         "position": index,
     }
 
