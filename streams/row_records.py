@@ -14,15 +14,18 @@ MAX_RECORD_BYTES = 900_000
 
 
 def row_records(rows: list[dict]) -> Iterator[bytes]:
-    """``rows`` as JSON arrays of at most ``ROWS_PER_RECORD`` rows and ``MAX_RECORD_BYTES``."""
-    chunk: list[bytes] = []
-    size = 2
-    for row in rows:
-        encoded = orjson.dumps(row)
-        if chunk and (len(chunk) >= ROWS_PER_RECORD or size + len(encoded) + 1 > MAX_RECORD_BYTES):
-            yield b"[" + b",".join(chunk) + b"]"
-            chunk, size = [], 2
-        chunk.append(encoded)
-        size += len(encoded) + 1
-    if chunk:
-        yield b"[" + b",".join(chunk) + b"]"
+    """``rows`` as JSON arrays of at most ``ROWS_PER_RECORD`` rows and ``MAX_RECORD_BYTES``
+    (a single row larger than that is a record of its own)."""
+    for start in range(0, len(rows), ROWS_PER_RECORD):
+        yield from _fitting(rows[start : start + ROWS_PER_RECORD])
+
+
+def _fitting(rows: list[dict]) -> Iterator[bytes]:
+    """One orjson call per record (not one per row plus a join); halved until it fits."""
+    encoded = orjson.dumps(rows)
+    if len(encoded) <= MAX_RECORD_BYTES or len(rows) == 1:
+        yield encoded
+        return
+    half = len(rows) // 2
+    yield from _fitting(rows[:half])
+    yield from _fitting(rows[half:])
