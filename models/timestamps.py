@@ -52,8 +52,11 @@ def _colon_offset(zone: str) -> str:
     return f"{zone[0]}{digits[:2]}:{digits[2:]}"
 
 
+@lru_cache(maxsize=65_536)
 def format_ms(ms: int) -> str:
-    """Render epoch milliseconds as RFC 3339 with millisecond precision."""
+    """Render epoch milliseconds as RFC 3339 with millisecond precision.
+
+    Remembered: a batch's events and signal-log rows repeat a few arrival and event times."""
     return _format_second(ms // 1000) + f"{ms % 1000:03d}Z"
 
 

@@ -62,10 +62,6 @@ def _describe(item: Input) -> tuple[str, str, int, str, str, str]:
     raise TypeError(type(item).__name__)
 
 
-#: A batch's rows share a few arrival times and event times: each is formatted once.
-_stamp = lru_cache(maxsize=65_536)(format_ms)
-
-
 @lru_cache(maxsize=4096)
 def _place(where: Where) -> dict:
     """``where`` as row columns, once per record and key (every input of a group shares it)."""
@@ -81,8 +77,8 @@ def record(item: Input, decision: Decision, received_at: int, index: int = 0, wh
     material = "\x1f".join((*fields, str(received_at), str(index))).encode()
     return {
         "signal_id": hashlib.sha256(material).hexdigest()[:32],
-        "at": _stamp(at or received_at),
-        "received_at": _stamp(received_at),
+        "at": format_ms(at or received_at),
+        "received_at": format_ms(received_at),
         "input": kind,
         "source": source,
         "service": service,
