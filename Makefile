@@ -52,11 +52,13 @@ chaos: $(STAMP)
 	$(BIN)/python -m tests.chaos.clickhouse_outage
 	$(BIN)/python -m tests.chaos.soak
 
-# Each prints one JSON line: the engine alone, the Kafka-direct path with raw aiokafka beside it,
-# the HTTP path side by side with the Debian Alertmanager in the same run, latency at a steady
-# 5k alerts/s seen by a plain consumer, restart recovery, and the metric queries at 1M incidents.
+# Each prints one JSON line: the engine alone, each hot-path stage's Python cost per alert, the
+# Kafka-direct path with raw aiokafka beside it, the HTTP path side by side with the Debian
+# Alertmanager in the same run, latency at a steady 5k alerts/s seen by a plain consumer,
+# restart recovery, the metric queries at 1M incidents, and the backtest.
 bench: $(STAMP) deps-debian
 	$(BIN)/python -m tests.bench.bench_engine
+	$(BIN)/python -m tests.bench.bench_stages
 	$(BIN)/python -m tests.bench.bench_pipeline
 	$(BIN)/python -m tests.bench.bench_http
 	$(BIN)/python -m tests.bench.bench_latency

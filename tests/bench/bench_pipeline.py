@@ -1,8 +1,9 @@
 """``make bench``: the full topology on the embedded broker and chDB, fed ≥ 200k inputs.
 
-Prints one JSON line: input events/s through the engine, p50/p99 latency from produce to
-the ``opened`` lifecycle event on Kafka, and the raw aiokafka consumption rate measured
-on the same broker in the same run.
+Prints one JSON line: input events/s through the engine (webhooks of 10 alerts per record,
+and, in a second run, one alert per record), p50/p99 latency from produce to the ``opened``
+lifecycle event on Kafka, and the raw aiokafka consumption rate measured on the same broker
+in the same run.
 """
 
 import asyncio
@@ -11,6 +12,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -25,6 +27,7 @@ from tests.support.stack import embedded_services, running_tocsin
 
 INPUTS = int(os.environ.get("TOCSIN_BENCH_INPUTS", "200000"))
 CHECKS = INPUTS // 20
+SINGLE_INPUTS = INPUTS // 4
 
 
 def processed(signals_topic: str) -> float:
@@ -32,15 +35,24 @@ def processed(signals_topic: str) -> float:
     return sum(by_label(ENGINE_INPUTS).values())
 
 
-async def produce(bootstrap: str, names: TopicNames, start_ms: int) -> int:
+def single_alerts(inputs: int, start_ms: int) -> Iterator[tuple[bytes, bytes, int]]:
+    """The same alert stream, one alert per record (as a Prometheus API v2 alert object)."""
+    for key, body, _ in alert_messages(inputs, start_ms):
+        for alert in orjson.loads(body)["alerts"]:
+            yield key, orjson.dumps(alert), 1
+
+
+async def produce(bootstrap: str, names: TopicNames, start_ms: int, single: bool = False) -> int:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=1 << 20)
     await producer.start()
     count = 0
+    streams = (
+        [(names.alerts, single_alerts(SINGLE_INPUTS, start_ms))]
+        if single
+        else [(names.alerts, alert_messages(INPUTS, start_ms)), (names.checks, check_messages(CHECKS, start_ms))]
+    )
     try:
-        for topic, messages in (
-            (names.alerts, alert_messages(INPUTS, start_ms)),
-            (names.checks, check_messages(CHECKS, start_ms)),
-        ):
+        for topic, messages in streams:
             for key, body, n in messages:
                 await producer.send(topic, body, key=key)
                 count += n
@@ -95,6 +107,19 @@ async def opened_latencies(bootstrap: str, topic: str) -> list[float]:
         await consumer.stop()
 
 
+async def single_rate() -> dict:
+    """Producers writing one alert per record: every record is a Kafka record to consume and parse."""
+    data = Path(tempfile.mkdtemp(prefix="tocsin-bench-single-"))
+    with embedded_services(data) as (broker, client, settings):
+        names = TopicNames(settings.topic_prefix)
+        async with running_tocsin(settings, client):
+            before, started = processed(names.signals), time.perf_counter()
+            produced = await produce(broker.bootstrap_servers, names, int(time.time() * 1000), single=True)
+            while processed(names.signals) - before < produced:
+                await asyncio.sleep(0.2)
+            return {"inputs": produced, "input_events_per_s": round(produced / (time.perf_counter() - started))}
+
+
 async def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="tocsin-bench-"))
     with embedded_services(data) as (broker, client, settings):
@@ -111,22 +136,19 @@ async def main() -> None:
         raw = await raw_rate(broker.bootstrap_servers, names.alerts)
         rows = client.query("SELECT count() FROM tocsin.incident_events FINAL").result_rows[0][0]
         quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-        print(
-            orjson.dumps(
-                {
-                    "inputs": produced,
-                    "input_events_per_s": round(produced / elapsed),
-                    "produce_s": round(produce_seconds, 2),
-                    "total_s": round(elapsed, 2),
-                    "opened_latency_p50_s": round(quantiles[49], 3),
-                    "opened_latency_p99_s": round(quantiles[98], 3),
-                    "lifecycle_events_in_clickhouse": rows,
-                    "raw_aiokafka_msgs_per_s": round(raw),
-                    "refetched_batches": by_label(REFETCHES),
-                    "stalled_partition_rereads": by_label(STALLS),
-                }
-            ).decode()
-        )
+        result = {
+            "inputs": produced,
+            "input_events_per_s": round(produced / elapsed),
+            "produce_s": round(produce_seconds, 2),
+            "total_s": round(elapsed, 2),
+            "opened_latency_p50_s": round(quantiles[49], 3),
+            "opened_latency_p99_s": round(quantiles[98], 3),
+            "lifecycle_events_in_clickhouse": rows,
+            "raw_aiokafka_msgs_per_s": round(raw),
+        }
+    result["one_alert_per_record"] = await single_rate()
+    result["refetched_batches"], result["stalled_partition_rereads"] = by_label(REFETCHES), by_label(STALLS)
+    print(orjson.dumps(result).decode())
 
 
 if __name__ == "__main__":
