@@ -21,6 +21,7 @@ from models.replay import Recorded, replay
 from models.signal import Signal
 from models.signal_flow import MAX_SEEN
 from sinks.clickhouse.history import recorded_events, stored_inputs, stored_silences
+from streams import collector
 from streams.codec import decode_item
 from streams.signal_log import TICK
 
@@ -46,6 +47,7 @@ def backtest(
     first: int = 10,
 ) -> dict:
     """The report ``tocsin backtest --json`` prints."""
+    collector.tune()  # a replay allocates as the engine does
     since_ms = int(time.time() * 1000) - parse_duration(since)
     read = Read()
     recorded = recorded_events(client, database, since_ms)
