@@ -28,7 +28,7 @@ def links_of(named: Iterable[tuple[str, object]], annotations: Mapping[str, str]
     found: dict[str, str] = {}
     # Look up the few link annotations rather than walk every annotation: once per alert parsed.
     linked = [(ANNOTATION_LINKS[k], annotations[k]) for k in ANNOTATION_LINKS if k in annotations]
-    for name, url in chain(named, linked) if linked else named:
+    for name, url in chain(named, linked):
         if url and isinstance(url, str) and url.startswith(("https://", "http://")) and name:
             if len(found) >= MAX_LINKS:
                 break
@@ -57,12 +57,11 @@ def runbook_for(signal: Signal, policy: Policy) -> str:
     own = signal.annotations.get("runbook_url") or signal.links.get("runbook", "")
     if own:
         return own
-    labels = signal.labels
-    key = tuple(signal.service if name == "service" else labels.get(name, "") for name in policy.runbook_labels)
+    labels = {**signal.labels, "service": signal.service}
+    key = tuple(labels.get(name, "") for name in policy.runbook_labels)
     memo = policy.runbook_memo
     found = memo.get(key)
     if found is None:
-        labels = {**signal.labels, "service": signal.service}
         found = next((runbook.url for runbook in policy.runbooks if match_all(runbook.match, labels)), "")
         if len(memo) >= MAX_REMEMBERED:
             memo.clear()

@@ -303,8 +303,8 @@ def log_events(batch: Batch) -> None:
         return
     every = log.isEnabledFor(logging.DEBUG)
     for event in batch.events:
-        level = logging.DEBUG if event.kind in PER_SIGNAL else logging.INFO
-        if level == logging.DEBUG and not every:
+        per_signal = event.kind in PER_SIGNAL
+        if per_signal and not every:
             continue
         context = {
             "incident_id": event.incident_id,
@@ -316,7 +316,7 @@ def log_events(batch: Batch) -> None:
             "trace_id": batch.traces.get(event.event_id, ""),
         }
         log.log(
-            level,
+            logging.DEBUG if per_signal else logging.INFO,
             "incident %s %s (%s, %s)",
             event.incident_id,
             event.kind,
